@@ -1,0 +1,276 @@
+//! `keycard config ...`: profiles in config.toml.
+
+use crate::cli::{AddArgs, ConfigCommand};
+use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
+use crate::env::Env;
+use crate::exit::{self, Code};
+use crate::oauth::check_endpoint;
+use crate::paths::ProfileName;
+use crate::ui;
+use anyhow::{Context, Result};
+use serde_json::json;
+
+pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
+    match cmd {
+        ConfigCommand::Use { name } => use_profile(&name, env),
+        ConfigCommand::List => list(env),
+        ConfigCommand::Show { name } => show(name.as_deref(), env),
+        ConfigCommand::Add(args) => add(args, env),
+        ConfigCommand::Remove { name, yes } => remove(&name, yes, env),
+        ConfigCommand::Get { key } => get(&key, env),
+        ConfigCommand::Set { key, value } => set(&key, &value, env),
+        ConfigCommand::Path => ui::out(&env.paths.config_file().display().to_string()),
+    }
+}
+
+fn use_profile(name: &str, env: &Env) -> Result<()> {
+    let name = ProfileName::parse(name)?;
+    let config = Config::load(&env.paths)?;
+    config.require(&name)?;
+    let mut edit = config.edit()?;
+    edit.set_active(&name);
+    edit.save()?;
+    ui::info(env, &format!("Now using profile '{name}'."));
+    if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
+        ui::warn("KEYCARD_PROFILE is set in this shell and still wins over the active profile");
+    }
+    Ok(())
+}
+
+fn list(env: &Env) -> Result<()> {
+    let config = Config::load(&env.paths)?;
+    let current = env.profile(&config).ok().map(|(n, _)| n.to_string());
+    let names: Vec<&str> = config.profile_names().collect();
+    if env.json {
+        let rows: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let issuer = ProfileName::parse(n)
+                    .ok()
+                    .and_then(|p| config.profile(&p))
+                    .and_then(|p| p.issuer.clone());
+                json!({ "name": n, "active": current.as_deref() == Some(*n), "issuer": issuer })
+            })
+            .collect();
+        return ui::out(&serde_json::Value::Array(rows).to_string());
+    }
+    if names.is_empty() {
+        ui::info(
+            env,
+            "No profiles yet. Add one with `keycard config add NAME --issuer URL --client-id ID`.",
+        );
+        return Ok(());
+    }
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    for n in names {
+        let mark = if current.as_deref() == Some(n) {
+            "*"
+        } else {
+            " "
+        };
+        let issuer = ProfileName::parse(n)
+            .ok()
+            .and_then(|p| config.profile(&p))
+            .and_then(|p| p.issuer.clone().or_else(|| p.token_endpoint.clone()))
+            .unwrap_or_default();
+        ui::out(format!("{mark} {n:width$}  {issuer}").trim_end())?;
+    }
+    Ok(())
+}
+
+fn show(name: Option<&str>, env: &Env) -> Result<()> {
+    let config = Config::load(&env.paths)?;
+    let name = match name {
+        Some(n) => ProfileName::parse(n)?,
+        None => env.profile(&config)?.0,
+    };
+    let profile = config.require(&name)?;
+    if env.json {
+        let mut value = serde_json::to_value(profile).context("cannot encode the profile")?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.retain(|_, v| !v.is_null());
+            if obj.contains_key("client_secret") {
+                obj.insert("client_secret".into(), json!("[hidden]"));
+            }
+            obj.insert("name".into(), json!(name.as_str()));
+        }
+        return ui::out(&value.to_string());
+    }
+    ui::out(&format!("[profiles.{name}]"))?;
+    for key in KEYS {
+        if let Some(value) = display_value(profile, key) {
+            ui::out(&format!("{key} = {value}"))?;
+        }
+    }
+    if let Some(d) = &profile.discovered {
+        ui::out(&format!("# endpoints discovered from {}", d.issuer))?;
+    }
+    Ok(())
+}
+
+fn add(args: AddArgs, env: &Env) -> Result<()> {
+    let name = ProfileName::parse(&args.name)?;
+    if args.issuer.is_none()
+        && (args.device_authorization_endpoint.is_none() || args.token_endpoint.is_none())
+    {
+        return Err(exit::usage(
+            "give --issuer URL, or both --device-authorization-endpoint and --token-endpoint",
+        ));
+    }
+    if let Some(issuer) = &args.issuer {
+        check_endpoint("issuer", issuer)?;
+    }
+    for (key, url) in [
+        (
+            "device_authorization_endpoint",
+            &args.device_authorization_endpoint,
+        ),
+        ("token_endpoint", &args.token_endpoint),
+    ] {
+        if let Some(url) = url {
+            check_endpoint(key, url)?;
+        }
+    }
+    let config = Config::load(&env.paths)?;
+    if config.profile(&name).is_some() {
+        return Err(exit::usage(format!(
+            "profile '{name}' already exists; change it with `keycard --profile {name} config set KEY VALUE` or remove it first"
+        )));
+    }
+    let mut edit = config.edit()?;
+    let table = edit.profile_mut(&name)?;
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(v) = value {
+            table[key] = toml_edit::value(v);
+        }
+    };
+    put("issuer", args.issuer.clone());
+    put("client_id", Some(args.client_id));
+    put("client_secret", args.client_secret);
+    put(
+        "device_authorization_endpoint",
+        args.device_authorization_endpoint,
+    );
+    put("token_endpoint", args.token_endpoint);
+    let scopes: Vec<String> = if args.scopes.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace())
+            .map(str::to_string)
+            .collect()
+    };
+    table["scopes"] = toml_edit::value(scopes.iter().collect::<toml_edit::Array>());
+    let activate = args.activate || config.active().is_none();
+    if activate {
+        edit.set_active(&name);
+    }
+    edit.save()?;
+    let active = if activate { " and made it active" } else { "" };
+    ui::info(
+        env,
+        &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
+    );
+    Ok(())
+}
+
+fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
+    let name = ProfileName::parse(name)?;
+    let config = Config::load(&env.paths)?;
+    let token_path = env.paths.token_file(&name);
+    let has_tokens = token_path.exists();
+    if config.profile(&name).is_none() && !has_tokens {
+        config.require(&name)?;
+    }
+    if !yes && env.interactive() {
+        let what = if has_tokens { " and its tokens" } else { "" };
+        if !ui::confirm(&format!("Remove profile '{name}'{what}?"))? {
+            return Err(exit::fail(Code::Failure, "nothing removed"));
+        }
+    }
+    let mut edit = config.edit()?;
+    edit.remove_profile(&name)?;
+    if config.active() == Some(name.as_str()) {
+        edit.clear_active();
+    }
+    edit.save()?;
+    if has_tokens {
+        std::fs::remove_file(&token_path)
+            .with_context(|| format!("cannot delete {}", token_path.display()))?;
+    }
+    ui::info(env, &format!("Removed profile '{name}'."));
+    Ok(())
+}
+
+fn get(key: &str, env: &Env) -> Result<()> {
+    check_key(key)?;
+    let config = Config::load(&env.paths)?;
+    let (name, _) = env.profile(&config)?;
+    let profile = config.require(&name)?;
+    if key == "client_secret" && profile.client_secret.is_some() {
+        ui::info(
+            env,
+            "client_secret is set; keycard does not print secrets (it is in config.toml).",
+        );
+        return Ok(());
+    }
+    match raw_value(profile, key) {
+        Some(value) => ui::out(&value),
+        None => Err(exit::fail(
+            Code::Failure,
+            format!("{key} is not set for profile '{name}'"),
+        )),
+    }
+}
+
+fn set(key: &str, value: &str, env: &Env) -> Result<()> {
+    check_key(key)?;
+    if key == "issuer" || key.ends_with("_endpoint") {
+        check_endpoint(key, value)?;
+    }
+    if key == "ca_file" && !std::path::Path::new(value).is_file() {
+        ui::warn(&format!("{value} does not exist (yet)"));
+    }
+    let config = Config::load(&env.paths)?;
+    let (name, _) = env.profile(&config)?;
+    let is_new = config.profile(&name).is_none();
+    let mut edit = config.edit()?;
+    edit.set_key(&name, key, value)?;
+    if is_new && config.active().is_none() {
+        edit.set_active(&name);
+    }
+    edit.save()?;
+    let created = if is_new { " (new profile)" } else { "" };
+    ui::info(env, &format!("Set {key} for profile '{name}'{created}."));
+    Ok(())
+}
+
+/// A value as `config get` prints it: plain text, lists space-separated.
+fn raw_value(p: &Profile, key: &str) -> Option<String> {
+    match key {
+        "issuer" => p.issuer.clone(),
+        "client_id" => p.client_id.clone(),
+        "client_secret" => p.client_secret.clone(),
+        "scopes" => Some(p.scopes().join(" ")),
+        "device_authorization_endpoint" => p.device_authorization_endpoint.clone(),
+        "token_endpoint" => p.token_endpoint.clone(),
+        "revocation_endpoint" => p.revocation_endpoint.clone(),
+        "userinfo_endpoint" => p.userinfo_endpoint.clone(),
+        "audience" => p.audience.clone(),
+        "ca_file" => p.ca_file.as_ref().map(|f| f.display().to_string()),
+        _ => None,
+    }
+}
+
+/// A value as `config show` prints it: TOML-quoted, secrets hidden.
+fn display_value(p: &Profile, key: &str) -> Option<String> {
+    if key == "client_secret" {
+        return p.client_secret.as_ref().map(|_| "\"[hidden]\"".to_string());
+    }
+    if key == "scopes" {
+        let quoted: Vec<String> = p.scopes().iter().map(|s| format!("{s:?}")).collect();
+        return Some(format!("[{}]", quoted.join(", ")));
+    }
+    raw_value(p, key).map(|v| format!("{v:?}"))
+}

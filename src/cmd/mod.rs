@@ -1,0 +1,19 @@
+//! One function per command; this file only dispatches.
+
+mod config;
+mod login;
+mod logout;
+mod status;
+
+use crate::cli::Command;
+use crate::env::Env;
+use anyhow::Result;
+
+pub fn run(command: Command, env: &Env) -> Result<()> {
+    match command {
+        Command::Login(args) => login::run(args, env),
+        Command::Logout(args) => logout::run(args, env),
+        Command::Status(args) => status::run(args, env),
+        Command::Config(cmd) => config::run(cmd, env),
+    }
+}

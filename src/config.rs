@@ -1,0 +1,364 @@
+//! config.toml: profiles and the active profile.
+//!
+//! Read through serde for typed access; edited through toml_edit so that a hand-written
+//! file keeps its comments, order and formatting across `config set`.
+
+use crate::exit;
+use crate::fsio;
+use crate::paths::{Paths, ProfileName};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml_edit::{DocumentMut, Item, Table, value};
+
+pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    active: Option<String>,
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+/// One profile as written in config.toml. Explicit endpoints win over discovered ones.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub device_authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub audience: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    /// Extra parameters sent with the device authorization request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// Metadata cached from discovery, so later commands need no network round trip.
+    pub discovered: Option<Discovered>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discovered {
+    pub issuer: String,
+    pub device_authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+}
+
+impl Profile {
+    pub fn scopes(&self) -> Vec<String> {
+        self.scopes
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+/// The settings `config get` / `config set` know, in the order `config show` prints them.
+pub const KEYS: &[&str] = &[
+    "issuer",
+    "client_id",
+    "client_secret",
+    "scopes",
+    "device_authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "userinfo_endpoint",
+    "audience",
+    "ca_file",
+];
+
+/// Keys whose change makes cached discovery results meaningless.
+const INVALIDATES_DISCOVERY: &[&str] = &["issuer", "ca_file"];
+
+/// Where the profile being acted on was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Flag,
+    Env,
+    Config,
+    Default,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::Flag => "from --profile",
+            Source::Env => "from KEYCARD_PROFILE",
+            Source::Config => "active in config.toml",
+            Source::Default => "default",
+        }
+    }
+}
+
+/// The loaded config: typed view plus the path it came from.
+#[derive(Debug)]
+pub struct Config {
+    path: PathBuf,
+    file: ConfigFile,
+    text: String,
+}
+
+impl Config {
+    /// Reads config.toml; a missing file is an empty config.
+    pub fn load(paths: &Paths) -> Result<Config> {
+        let path = paths.config_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not valid: {}; fix it by hand or move it aside",
+                path.display(),
+                one_line(&e.to_string())
+            )
+        })?;
+        Ok(Config { path, file, text })
+    }
+
+    pub fn active(&self) -> Option<&str> {
+        self.file.active.as_deref()
+    }
+
+    pub fn profile(&self, name: &ProfileName) -> Option<&Profile> {
+        self.file.profiles.get(name.as_str())
+    }
+
+    pub fn profile_names(&self) -> impl Iterator<Item = &str> {
+        self.file.profiles.keys().map(String::as_str)
+    }
+
+    /// `--profile`, else `KEYCARD_PROFILE`, else the active profile, else `default`.
+    pub fn resolve(&self, chosen: Option<(&str, Source)>) -> Result<(ProfileName, Source)> {
+        let (name, source) = match (chosen, self.active()) {
+            (Some((name, source)), _) => (name, source),
+            (None, Some(active)) => (active, Source::Config),
+            (None, None) => ("default", Source::Default),
+        };
+        let name = ProfileName::parse(name).with_context(|| match source {
+            Source::Config => format!("the active profile in {}", self.path.display()),
+            other => other.describe().to_string(),
+        })?;
+        Ok((name, source))
+    }
+
+    /// The profile or an error that says how to create it.
+    pub fn require(&self, name: &ProfileName) -> Result<&Profile> {
+        self.profile(name).ok_or_else(|| {
+            let known: Vec<&str> = self.profile_names().collect();
+            let hint = if known.is_empty() {
+                String::new()
+            } else {
+                format!(" (profiles: {})", known.join(", "))
+            };
+            exit::usage(format!(
+                "no profile named '{name}'{hint}; add it with `keycard config add {name} --issuer URL --client-id ID`"
+            ))
+        })
+    }
+
+    /// Starts an edit that keeps the file's comments and layout.
+    pub fn edit(&self) -> Result<ConfigEdit> {
+        let doc: DocumentMut = self
+            .text
+            .parse()
+            .with_context(|| format!("{} is not valid TOML", self.path.display()))?;
+        Ok(ConfigEdit {
+            path: self.path.clone(),
+            doc,
+        })
+    }
+}
+
+/// A pending change to config.toml, written atomically by `save`.
+pub struct ConfigEdit {
+    path: PathBuf,
+    doc: DocumentMut,
+}
+
+impl ConfigEdit {
+    pub fn set_active(&mut self, name: &ProfileName) {
+        // Keep `active` at the top, where a person looks for it.
+        self.doc["active"] = value(name.as_str());
+    }
+
+    pub fn clear_active(&mut self) {
+        self.doc.remove("active");
+    }
+
+    fn profiles(&mut self) -> Result<&mut Table> {
+        let item = self.doc.entry("profiles").or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        });
+        item.as_table_mut()
+            .ok_or_else(|| self_edit_error(&self.path, "profiles"))
+    }
+
+    pub fn profile_mut(&mut self, name: &ProfileName) -> Result<&mut Table> {
+        let path = self.path.clone();
+        self.profiles()?
+            .entry(name.as_str())
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| self_edit_error(&path, &format!("profiles.{name}")))
+    }
+
+    pub fn remove_profile(&mut self, name: &ProfileName) -> Result<()> {
+        self.profiles()?.remove(name.as_str());
+        Ok(())
+    }
+
+    /// Sets one key; a list key takes a space-separated value.
+    pub fn set_key(&mut self, name: &ProfileName, key: &str, raw: &str) -> Result<()> {
+        check_key(key)?;
+        let table = self.profile_mut(name)?;
+        if key == "scopes" {
+            let scopes: toml_edit::Array = raw.split_whitespace().collect();
+            table[key] = value(scopes);
+        } else {
+            table[key] = value(raw);
+        }
+        if INVALIDATES_DISCOVERY.contains(&key) || key.ends_with("_endpoint") {
+            table.remove("discovered");
+        }
+        Ok(())
+    }
+
+    pub fn set_discovered(&mut self, name: &ProfileName, discovered: &Discovered) -> Result<()> {
+        let item = toml_edit::ser::to_document(discovered)
+            .context("cannot encode discovery results")?
+            .as_table()
+            .clone();
+        self.profile_mut(name)?["discovered"] = Item::Table(item);
+        Ok(())
+    }
+
+    pub fn save(self) -> Result<()> {
+        fsio::write_private(&self.path, self.doc.to_string().as_bytes())
+            .with_context(|| format!("cannot save {}", self.path.display()))
+    }
+}
+
+/// keycard edits `[profiles.NAME]` sections; an inline table written by hand cannot take
+/// new keys without reformatting the user's file, so ask them instead.
+fn self_edit_error(path: &Path, table: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: `{table}` is an inline table; rewrite it as a [{table}] section so keycard can edit it",
+        path.display()
+    )
+}
+
+pub fn check_key(key: &str) -> Result<()> {
+    if KEYS.contains(&key) {
+        return Ok(());
+    }
+    let suggestion = KEYS
+        .iter()
+        .find(|k| {
+            k.contains(key) || key.contains(*k) || k.replace('_', "") == key.replace(['-', '_'], "")
+        })
+        .map(|k| format!(" (did you mean '{k}'?)"))
+        .unwrap_or_default();
+    Err(exit::usage(format!(
+        "unknown setting '{key}'{suggestion}; settings are: {}",
+        KEYS.join(", ")
+    )))
+}
+
+/// toml's errors span several lines with a caret diagram; keep the first sentence.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config {
+            path: PathBuf::from("/x/config.toml"),
+            file: toml_edit::de::from_str(text).unwrap(),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn resolution_order_is_flag_env_active_default() {
+        let c = config("active = \"prod\"\n");
+        let name = |r: Result<(ProfileName, Source)>| {
+            let (n, s) = r.unwrap();
+            (n.to_string(), s)
+        };
+        assert_eq!(
+            name(c.resolve(Some(("x", Source::Flag)))),
+            ("x".into(), Source::Flag)
+        );
+        assert_eq!(
+            name(c.resolve(Some(("y", Source::Env)))),
+            ("y".into(), Source::Env)
+        );
+        assert_eq!(name(c.resolve(None)), ("prod".into(), Source::Config));
+        assert_eq!(
+            name(config("").resolve(None)),
+            ("default".into(), Source::Default)
+        );
+    }
+
+    #[test]
+    fn edits_keep_comments_and_order() {
+        let text = "# my profiles\nactive = \"a\"\n\n[profiles.a]\n# the company IdP\nissuer = \"https://id.example.com\"\nclient_id = \"x\"\n";
+        let c = config(text);
+        let mut edit = c.edit().unwrap();
+        let a = ProfileName::parse("a").unwrap();
+        edit.set_key(&a, "client_id", "y").unwrap();
+        edit.set_key(&a, "scopes", "openid  email").unwrap();
+        let out = edit.doc.to_string();
+        assert!(out.starts_with("# my profiles\nactive = \"a\"\n"), "{out}");
+        assert!(
+            out.contains(
+                "# the company IdP\nissuer = \"https://id.example.com\"\nclient_id = \"y\"\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("scopes = [\"openid\", \"email\"]"), "{out}");
+    }
+
+    #[test]
+    fn changing_the_issuer_drops_cached_discovery() {
+        let c = config(
+            "[profiles.a]\nissuer = \"https://a\"\n[profiles.a.discovered]\nissuer = \"https://a\"\n",
+        );
+        let mut edit = c.edit().unwrap();
+        edit.set_key(&ProfileName::parse("a").unwrap(), "issuer", "https://b")
+            .unwrap();
+        assert!(!edit.doc.to_string().contains("discovered"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_a_suggestion() {
+        let err = check_key("clientid").unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Usage);
+        assert!(
+            err.to_string().contains("did you mean 'client_id'"),
+            "{err}"
+        );
+    }
+}

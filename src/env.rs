@@ -1,0 +1,86 @@
+//! Everything a command reads from its surroundings, gathered once in `main`: paths,
+//! global flags, which streams are terminals, and the clock. Nothing else reads the clock.
+
+use crate::cli::GlobalArgs;
+use crate::config::{Config, Source};
+use crate::paths::{Paths, ProfileName};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Wall time for timestamps, monotonic time for deadlines, and sleeping: passed in so the
+/// poll loop can be tested without waiting.
+pub trait Clock {
+    fn now(&self) -> DateTime<Utc>;
+    /// Monotonic time since an arbitrary start.
+    fn elapsed(&self) -> Duration;
+    fn sleep(&self, d: Duration);
+}
+
+pub struct SystemClock {
+    start: Instant,
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d);
+    }
+}
+
+pub struct Env {
+    pub paths: Paths,
+    /// The profile named by `--profile` or `KEYCARD_PROFILE`, if any.
+    chosen: Option<(String, Source)>,
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub stdin_tty: bool,
+    pub stderr_tty: bool,
+    /// `CI` is set: no prompts, no spinners, no browser.
+    pub ci: bool,
+    pub clock: SystemClock,
+}
+
+impl Env {
+    pub fn new(global: &GlobalArgs) -> Result<Env> {
+        let chosen = match &global.profile {
+            Some(p) => Some((p.clone(), Source::Flag)),
+            None => std::env::var("KEYCARD_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .map(|p| (p, Source::Env)),
+        };
+        Ok(Env {
+            paths: Paths::new(global.config_dir.clone())?,
+            chosen,
+            json: global.json,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+            ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty()),
+            clock: SystemClock {
+                start: Instant::now(),
+            },
+        })
+    }
+
+    /// The profile this command acts on, and where that choice came from.
+    pub fn profile(&self, config: &Config) -> Result<(ProfileName, Source)> {
+        config.resolve(self.chosen.as_ref().map(|(n, s)| (n.as_str(), *s)))
+    }
+
+    /// A person is at the keyboard: prompts and progress make sense.
+    pub fn interactive(&self) -> bool {
+        self.stdin_tty && self.stderr_tty && !self.ci
+    }
+}

@@ -1,0 +1,125 @@
+//! Private, atomic file writes. Tokens are credentials: a file is created 0600 from its
+//! first byte (never chmod-ed afterwards), written to a temporary file beside the target,
+//! synced and renamed into place, so readers see the old file or the new one, never half.
+
+use anyhow::{Context, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Held for the whole of a write. The Ctrl-C handler takes it before exiting, so an
+/// interrupt lands either before the temporary file exists or after the rename.
+pub static WRITE_GUARD: Mutex<()> = Mutex::new(());
+
+/// Creates `dir` (and parents) if missing; keycard's own directory gets mode 0700.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the config directory {}", dir.display()))?;
+    // `recursive` applies the mode to parents too, but umask may have narrowed it; the
+    // leaf must be exactly 0700 whatever the umask.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot set the mode of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Atomically replaces `path` with `contents`, mode 0600.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .with_context(|| format!("{} has no parent directory", path.display()))?;
+    ensure_private_dir(dir)?;
+    let _guard = WRITE_GUARD.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = temp_path(path);
+    let result = write_new(&tmp, contents).and_then(|()| {
+        fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    // Make the rename itself durable; failure here loses nothing already visible.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn write_new(tmp: &Path, contents: &[u8]) -> Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))
+}
+
+/// A sibling name no other writer uses: hidden, with the pid and a per-process counter.
+fn temp_path(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("keycard-fsio-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn creates_dir_0700_and_file_0600_and_replaces_atomically() {
+        let dir = scratch("modes").join("nested");
+        let file = dir.join("auth-x.json");
+        write_private(&file, b"one").unwrap();
+        write_private(&file, b"two").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"two");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn failed_write_leaves_no_temp_file() {
+        let dir = scratch("fail");
+        fs::create_dir_all(dir.join("target-is-a-dir")).unwrap();
+        // Renaming a file over a non-empty directory fails.
+        fs::write(dir.join("target-is-a-dir").join("x"), b"").unwrap();
+        assert!(write_private(&dir.join("target-is-a-dir"), b"data").is_err());
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("target-is-a-dir")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,96 @@
+//! Who is signed in, read from the ID token's claims.
+//!
+//! The signature is not checked: the token came straight from the token endpoint over a
+//! TLS (or loopback) connection keycard opened itself, which OpenID Connect Core §3.1.3.7
+//! accepts in place of signature validation, and the claims are only displayed.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Identity {
+    /// The most recognisable name: email, else a username or name, else the subject.
+    pub fn display(&self) -> Option<&str> {
+        self.email
+            .as_deref()
+            .or(self.name.as_deref())
+            .or(self.sub.as_deref())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sub.is_none() && self.email.is_none() && self.name.is_none()
+    }
+}
+
+/// The JSON claims of a JWT, or `None` when it is not a readable JWT.
+pub fn claims(jwt: &str) -> Option<Map<String, Value>> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+pub fn from_id_token(jwt: &str) -> Identity {
+    let Some(claims) = claims(jwt) else {
+        return Identity::default();
+    };
+    let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_string);
+    Identity {
+        sub: text("sub"),
+        email: text("email"),
+        name: text("name").or_else(|| text("preferred_username")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> String {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", enc(r#"{"alg":"RS256"}"#), enc(claims))
+    }
+
+    #[test]
+    fn reads_sub_email_and_name() {
+        let id = from_id_token(&jwt(r#"{"sub":"u1","email":"a@b.c","name":"Alice"}"#));
+        assert_eq!(id.sub.as_deref(), Some("u1"));
+        assert_eq!(id.display(), Some("a@b.c"));
+        assert_eq!(id.name.as_deref(), Some("Alice"));
+    }
+
+    #[test]
+    fn falls_back_to_preferred_username() {
+        let id = from_id_token(&jwt(r#"{"sub":"u1","preferred_username":"alice"}"#));
+        assert_eq!(id.display(), Some("alice"));
+    }
+
+    #[test]
+    fn garbage_is_an_empty_identity_not_a_panic() {
+        for bad in [
+            "",
+            "a",
+            "a.b",
+            "a.!!!.c",
+            &jwt("[1,2]"),
+            &jwt(r#"{"sub":5}"#),
+        ] {
+            let id = from_id_token(bad);
+            assert!(id.sub.is_none() && id.email.is_none(), "{bad}");
+        }
+    }
+}

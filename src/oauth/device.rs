@@ -1,0 +1,297 @@
+//! The Device Authorization Grant (RFC 8628): start, then poll until the user decides.
+//!
+//! The polling decision is a pure function of the last answer and the current interval
+//! (`PollState::next`), and the loop takes its clock and sleep from a `Clock`, so every
+//! rule below is unit-tested without waiting.
+
+use super::{Answer, DeviceAuthorization, OAuthError, TokenResponse, read_answer};
+use crate::env::Clock;
+use crate::exit::{self, Code};
+use crate::http::Http;
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// Bounds for whatever a server advertises: 0 would be a busy loop, 5000 (milliseconds
+/// meant as seconds, seen in one vendor's docs) would never poll in time.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
+/// RFC 8628 §3.5: `slow_down` adds 5 seconds, for this and all later requests.
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Longest wait after repeated network failures.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// Used when a server omits the required `expires_in`.
+pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(600);
+
+pub struct Client<'a> {
+    pub id: &'a str,
+    pub secret: Option<&'a str>,
+}
+
+impl Client<'_> {
+    fn form<'f>(&'f self, mut form: Vec<(&'f str, &'f str)>) -> Vec<(&'f str, &'f str)> {
+        form.push(("client_id", self.id));
+        if let Some(secret) = self.secret {
+            form.push(("client_secret", secret));
+        }
+        form
+    }
+}
+
+/// RFC 8628 §3.1: asks for a device code and a user code.
+pub fn start(
+    http: &Http,
+    endpoint: &str,
+    client: &Client,
+    scopes: &[String],
+    extra: &BTreeMap<String, String>,
+) -> Result<DeviceAuthorization> {
+    let scope = scopes.join(" ");
+    let mut form = Vec::new();
+    if !scope.is_empty() {
+        form.push(("scope", scope.as_str()));
+    }
+    form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let reply = http.post_form(endpoint, &client.form(form), None)?;
+    match read_answer::<DeviceAuthorization>(&reply, "device authorization")? {
+        Answer::Ok(auth) => Ok(auth),
+        Answer::Error(e) => Err(exit::fail(
+            Code::Failure,
+            format!(
+                "the provider refused to start the device flow: {}",
+                e.summary()
+            ),
+        )),
+        Answer::ServerTrouble(m) => Err(exit::network(format!("{m}; try again in a moment"))),
+    }
+}
+
+/// What one poll of the token endpoint produced.
+#[derive(Debug)]
+pub enum Outcome {
+    Token(TokenResponse),
+    Error(OAuthError),
+    /// Network failure or 5xx: worth another try later.
+    Trouble(String),
+}
+
+/// What to do next.
+#[derive(Debug)]
+pub enum Step {
+    PollAfter(Duration),
+    Done(Box<TokenResponse>),
+    Denied(String),
+    Expired(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PollState {
+    interval: Duration,
+    failures: u32,
+}
+
+impl PollState {
+    pub fn new(advertised: Option<u64>) -> PollState {
+        let interval = advertised
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_INTERVAL);
+        PollState {
+            interval: interval.clamp(MIN_INTERVAL, MAX_INTERVAL),
+            failures: 0,
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    pub fn next(&mut self, outcome: Outcome) -> Step {
+        if !matches!(outcome, Outcome::Trouble(_)) {
+            self.failures = 0;
+        }
+        match outcome {
+            Outcome::Token(t) => Step::Done(Box::new(t)),
+            Outcome::Error(e) => match e.error.as_str() {
+                "authorization_pending" => Step::PollAfter(self.interval),
+                "slow_down" => {
+                    let stepped = self.interval + SLOW_DOWN_STEP;
+                    let asked = e.interval.map(Duration::from_secs).unwrap_or_default();
+                    self.interval = stepped.max(asked).min(MAX_INTERVAL);
+                    Step::PollAfter(self.interval)
+                }
+                "access_denied" => Step::Denied(e.summary()),
+                "expired_token" => Step::Expired(e.summary()),
+                _ => Step::Failed(e.summary()),
+            },
+            Outcome::Trouble(_) => {
+                self.failures = self.failures.saturating_add(1);
+                let factor = 2u32.saturating_pow(self.failures.min(16));
+                Step::PollAfter(self.interval.saturating_mul(factor).min(BACKOFF_CAP))
+            }
+        }
+    }
+}
+
+/// Polls until the user approves or denies, or the code expires. `on_wait` sees how long
+/// the code has left before each wait (for a progress line).
+pub fn poll(
+    http: &Http,
+    token_endpoint: &str,
+    client: &Client,
+    auth: &DeviceAuthorization,
+    clock: &dyn Clock,
+    on_wait: &mut dyn FnMut(Duration),
+) -> Result<TokenResponse> {
+    let lifetime = auth
+        .expires_in
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_EXPIRY);
+    let deadline = clock.elapsed() + lifetime;
+    let mut state = PollState::new(auth.interval);
+    let mut wait = state.interval();
+    let mut last_trouble = None;
+    loop {
+        let now = clock.elapsed();
+        // RFC 8628 §3.5: stop at expiry without another request.
+        if now + wait >= deadline {
+            let why = last_trouble
+                .map(|t| format!(" (last problem: {t})"))
+                .unwrap_or_default();
+            return Err(exit::fail(
+                Code::LoginIncomplete,
+                format!(
+                    "the code expired before the sign-in was approved{why}; run `keycard login` again"
+                ),
+            ));
+        }
+        on_wait(deadline - now);
+        clock.sleep(wait);
+        let form = client.form(vec![
+            ("grant_type", GRANT_TYPE),
+            ("device_code", auth.device_code.expose()),
+        ]);
+        let outcome = match http.post_form(token_endpoint, &form, None) {
+            Ok(reply) => match read_answer::<TokenResponse>(&reply, "token response") {
+                Ok(Answer::Ok(t)) => Outcome::Token(t),
+                Ok(Answer::Error(e)) => Outcome::Error(e),
+                Ok(Answer::ServerTrouble(m)) => Outcome::Trouble(m),
+                Err(e) => return Err(e),
+            },
+            Err(e) if exit::code_of(&e) == Code::Network => Outcome::Trouble(format!("{e:#}")),
+            Err(e) => return Err(e),
+        };
+        if let Outcome::Trouble(t) = &outcome {
+            last_trouble = Some(t.clone());
+        }
+        match state.next(outcome) {
+            Step::PollAfter(d) => wait = d,
+            Step::Done(t) => return Ok(*t),
+            Step::Denied(m) => {
+                return Err(exit::fail(
+                    Code::LoginIncomplete,
+                    format!("sign-in was denied ({m})"),
+                ));
+            }
+            Step::Expired(m) => {
+                return Err(exit::fail(
+                    Code::LoginIncomplete,
+                    format!(
+                        "the code expired before the sign-in was approved ({m}); run `keycard login` again"
+                    ),
+                ));
+            }
+            Step::Failed(m) => {
+                return Err(exit::fail(
+                    Code::Failure,
+                    format!("the provider ended the sign-in: {m}"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str, interval: Option<u64>) -> Outcome {
+        Outcome::Error(OAuthError {
+            error: code.into(),
+            description: None,
+            interval,
+        })
+    }
+
+    fn wait(step: Step) -> u64 {
+        match step {
+            Step::PollAfter(d) => d.as_secs(),
+            other => panic!("expected a wait, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn interval_defaults_to_five_and_is_clamped() {
+        assert_eq!(PollState::new(None).interval(), Duration::from_secs(5));
+        assert_eq!(PollState::new(Some(0)).interval(), MIN_INTERVAL);
+        assert_eq!(PollState::new(Some(5000)).interval(), MAX_INTERVAL);
+        assert_eq!(PollState::new(Some(3)).interval(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn pending_keeps_the_interval() {
+        let mut s = PollState::new(Some(2));
+        assert_eq!(wait(s.next(err("authorization_pending", None))), 2);
+        assert_eq!(wait(s.next(err("authorization_pending", None))), 2);
+    }
+
+    #[test]
+    fn slow_down_adds_five_seconds_for_good() {
+        let mut s = PollState::new(Some(2));
+        assert_eq!(wait(s.next(err("slow_down", None))), 7);
+        assert_eq!(wait(s.next(err("authorization_pending", None))), 7);
+        assert_eq!(wait(s.next(err("slow_down", None))), 12);
+    }
+
+    #[test]
+    fn slow_down_with_a_larger_interval_takes_it() {
+        let mut s = PollState::new(Some(5));
+        assert_eq!(wait(s.next(err("slow_down", Some(15)))), 15);
+        // ...but a smaller one never shortens the +5 rule.
+        assert_eq!(wait(s.next(err("slow_down", Some(1)))), 20);
+    }
+
+    #[test]
+    fn trouble_backs_off_exponentially_with_a_cap_then_recovers() {
+        let mut s = PollState::new(Some(5));
+        let trouble = || Outcome::Trouble("503".into());
+        assert_eq!(wait(s.next(trouble())), 10);
+        assert_eq!(wait(s.next(trouble())), 20);
+        assert_eq!(wait(s.next(trouble())), 40);
+        assert_eq!(wait(s.next(trouble())), 60);
+        for _ in 0..40 {
+            assert_eq!(wait(s.next(trouble())), 60);
+        }
+        assert_eq!(wait(s.next(err("authorization_pending", None))), 5);
+    }
+
+    #[test]
+    fn denial_and_expiry_end_the_flow() {
+        let mut s = PollState::new(None);
+        assert!(matches!(
+            s.next(err("access_denied", None)),
+            Step::Denied(_)
+        ));
+        assert!(matches!(
+            s.next(err("expired_token", None)),
+            Step::Expired(_)
+        ));
+        assert!(matches!(
+            s.next(err("invalid_client", None)),
+            Step::Failed(_)
+        ));
+    }
+}

@@ -1,0 +1,273 @@
+//! OAuth 2.0 wire types, read leniently: providers bend the RFCs in known ways (numbers as
+//! strings, `verification_url`, errors with HTTP 200), and keycard should survive all of them.
+
+pub mod device;
+pub mod discovery;
+
+use crate::exit;
+use crate::http::Reply;
+use crate::secret::Secret;
+use anyhow::Result;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+/// RFC 8628 §3.2, plus the dialects seen in the wild.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeviceAuthorization {
+    pub device_code: Secret,
+    pub user_code: String,
+    /// Google (and some Microsoft endpoints) say `verification_url`.
+    #[serde(alias = "verification_url")]
+    pub verification_uri: String,
+    #[serde(default, alias = "verification_url_complete")]
+    pub verification_uri_complete: Option<String>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub interval: Option<u64>,
+    /// Microsoft's ready-made instruction sentence.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: Secret,
+    #[serde(default)]
+    pub token_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub expires_in: Option<u64>,
+    #[serde(default)]
+    pub refresh_token: Option<Secret>,
+    #[serde(default)]
+    pub id_token: Option<Secret>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// RFC 6749 §5.2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: String,
+    pub description: Option<String>,
+    /// GitHub sends the new interval with `slow_down`.
+    pub interval: Option<u64>,
+}
+
+impl OAuthError {
+    /// "access_denied: The user declined" or just the code.
+    pub fn summary(&self) -> String {
+        match &self.description {
+            Some(d) if !d.trim().is_empty() => format!("{}: {}", self.error, one_line(d)),
+            _ => self.error.clone(),
+        }
+    }
+}
+
+/// What an OAuth endpoint said: success, an OAuth error, or a server failure.
+#[derive(Debug)]
+pub enum Answer<T> {
+    Ok(T),
+    Error(OAuthError),
+    /// 5xx without an OAuth error: the server is having trouble, worth retrying.
+    ServerTrouble(String),
+}
+
+/// Classifies a reply. An `error` member wins whatever the status (GitHub sends errors
+/// with 200); then 2xx must parse as `T`; 5xx is trouble; anything else is garbage.
+pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<Answer<T>> {
+    let fields = match reply.fields() {
+        Ok(fields) => fields,
+        Err(_) if reply.status >= 500 => {
+            return Ok(Answer::ServerTrouble(format!(
+                "{} answered HTTP {}",
+                reply.url, reply.status
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(err) = oauth_error(&fields) {
+        return Ok(Answer::Error(err));
+    }
+    if reply.status >= 500 {
+        return Ok(Answer::ServerTrouble(format!(
+            "{} answered HTTP {}",
+            reply.url, reply.status
+        )));
+    }
+    if !reply.is_success() {
+        return Err(exit::network(format!(
+            "{} answered HTTP {} without an OAuth error",
+            reply.url, reply.status
+        )));
+    }
+    serde_json::from_value(Value::Object(fields))
+        .map(Answer::Ok)
+        .map_err(|e| {
+            // serde's message names the field, never its value.
+            exit::network(format!(
+                "{} sent a {what} keycard cannot use: {e}",
+                reply.url
+            ))
+        })
+}
+
+fn oauth_error(fields: &Map<String, Value>) -> Option<OAuthError> {
+    let error = fields.get("error")?.as_str()?.to_string();
+    let description = fields
+        .get("error_description")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let interval = fields.get("interval").and_then(seconds_of);
+    Some(OAuthError {
+        error,
+        description,
+        interval,
+    })
+}
+
+/// Seconds given as a number or a numeric string; negatives count as zero, fractions
+/// round up, anything else is absent.
+fn seconds_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_i64().map(|i| i.max(0) as u64))
+            .or_else(|| {
+                n.as_f64().map(|f| {
+                    if f.is_finite() && f > 0.0 {
+                        f.ceil().min(u64::MAX as f64) as u64
+                    } else {
+                        0
+                    }
+                })
+            }),
+        Value::String(s) => seconds_of(
+            &serde_json::from_str::<Value>(s.trim())
+                .ok()
+                .filter(Value::is_number)?,
+        ),
+        _ => None,
+    }
+}
+
+fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(seconds_of))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Endpoints must be `https://`, except on loopback where a local server has no TLS.
+pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| exit::usage(format!("{name} {raw:?} is not a valid URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(exit::usage(format!(
+            "{name} {raw} must use https:// (plain http is allowed only for localhost)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            url: "http://127.0.0.1/x".into(),
+            status,
+            content_type: "application/json".into(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn numbers_may_be_strings_and_are_clamped_at_zero() {
+        for (raw, want) in [
+            ("5", Some(5)),
+            ("\"7\"", Some(7)),
+            ("-3", Some(0)),
+            ("2.5", Some(3)),
+            ("\"x\"", None),
+            ("null", None),
+            ("true", None),
+        ] {
+            let v: Value = serde_json::from_str(raw).unwrap();
+            assert_eq!(seconds_of(&v), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn device_authorization_accepts_google_and_microsoft_dialects() {
+        let d: DeviceAuthorization = serde_json::from_str(
+            r#"{"device_code":"d","user_code":"ABCD-EFGH","verification_url":"https://x/device","expires_in":"900","message":"To sign in..."}"#,
+        )
+        .unwrap();
+        assert_eq!(d.verification_uri, "https://x/device");
+        assert_eq!(d.expires_in, Some(900));
+        assert_eq!(d.interval, None);
+        assert!(d.message.is_some());
+    }
+
+    #[test]
+    fn errors_are_found_whatever_the_status() {
+        let a = read_answer::<TokenResponse>(
+            &reply(200, r#"{"error":"authorization_pending"}"#),
+            "token",
+        )
+        .unwrap();
+        assert!(matches!(a, Answer::Error(e) if e.error == "authorization_pending"));
+        let a = read_answer::<TokenResponse>(
+            &reply(400, r#"{"error":"slow_down","interval":"10"}"#),
+            "token",
+        )
+        .unwrap();
+        assert!(matches!(a, Answer::Error(e) if e.interval == Some(10)));
+    }
+
+    #[test]
+    fn server_errors_are_trouble_and_bad_success_is_garbage() {
+        assert!(matches!(
+            read_answer::<TokenResponse>(&reply(503, "oops"), "token").unwrap(),
+            Answer::ServerTrouble(_)
+        ));
+        let err = read_answer::<TokenResponse>(&reply(200, r#"{"token_type":"Bearer"}"#), "token")
+            .unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Network);
+        assert!(err.to_string().contains("access_token"), "{err}");
+    }
+
+    #[test]
+    fn only_https_or_loopback() {
+        for ok in [
+            "https://id.example.com",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/",
+            "http://[::1]:1/",
+        ] {
+            assert!(check_endpoint("issuer", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://id.example.com",
+            "ftp://x",
+            "not a url",
+            "http://127.0.0.1.evil.com/",
+        ] {
+            let err = check_endpoint("issuer", bad).unwrap_err();
+            assert_eq!(exit::code_of(&err), exit::Code::Usage, "{bad}");
+        }
+    }
+}

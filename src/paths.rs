@@ -1,0 +1,122 @@
+//! Every file keycard touches, and the validated profile names that go into them.
+
+use crate::exit;
+use anyhow::{Context, Result};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A profile name that is safe to put in a file name: `[A-Za-z0-9._-]{1,64}`, not `.` or `..`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProfileName(String);
+
+impl ProfileName {
+    pub fn parse(name: &str) -> Result<ProfileName> {
+        let ok_chars = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if name.is_empty() || name.len() > 64 || !ok_chars || name == "." || name == ".." {
+            return Err(exit::usage(format!(
+                "invalid profile name {:?}: use 1 to 64 letters, digits, '.', '_' or '-'",
+                name
+            )));
+        }
+        Ok(ProfileName(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProfileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    dir: PathBuf,
+}
+
+impl Paths {
+    /// `--config-dir` / `KEYCARD_CONFIG_DIR` when given, else the platform's config dir.
+    pub fn new(config_dir: Option<PathBuf>) -> Result<Paths> {
+        let dir = match config_dir {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => default_dir()?,
+        };
+        Ok(Paths { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+
+    pub fn token_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!("auth-{profile}.json"))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/keycard`, else `~/.config/keycard`. macOS gets `~/.config` too, like
+/// xh and gh, because a terminal tool's users look there, not in Application Support.
+fn default_dir() -> Result<PathBuf> {
+    if cfg!(windows) {
+        let base = directories::BaseDirs::new()
+            .context("cannot find the user's config directory; set KEYCARD_CONFIG_DIR")?;
+        return Ok(base.config_dir().join("keycard"));
+    }
+    if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from)
+        && xdg.is_absolute()
+    {
+        return Ok(xdg.join("keycard"));
+    }
+    let base = directories::BaseDirs::new()
+        .context("cannot find the home directory; set KEYCARD_CONFIG_DIR or pass --config-dir")?;
+    Ok(base.home_dir().join(".config").join("keycard"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_names() {
+        for name in ["default", "prod", "my-org.staging_2", "a", &"x".repeat(64)] {
+            assert!(ProfileName::parse(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn refuses_names_that_escape_or_confuse() {
+        for name in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "../x",
+            "a\\b",
+            "a\0b",
+            "with space",
+            "prоd", // Cyrillic 'о'
+            &"x".repeat(65),
+        ] {
+            let err = ProfileName::parse(name).unwrap_err();
+            assert_eq!(exit::code_of(&err), exit::Code::Usage, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn token_file_is_inside_the_dir() {
+        let paths = Paths::new(Some(PathBuf::from("/tmp/kc"))).unwrap();
+        let p = ProfileName::parse("prod").unwrap();
+        assert_eq!(
+            paths.token_file(&p),
+            PathBuf::from("/tmp/kc/auth-prod.json")
+        );
+    }
+}

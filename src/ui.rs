@@ -1,0 +1,148 @@
+//! What people see. Results go to stdout; prose, progress and warnings to stderr. Colour
+//! and the progress line appear only on terminals (decided once in `main`).
+
+use crate::env::Env;
+use crate::oauth::DeviceAuthorization;
+use anyhow::Result;
+use chrono::TimeDelta;
+use console::style;
+use std::io::Write;
+use std::time::Duration;
+
+/// One result line on stdout. Errors (a closed pipe) propagate instead of panicking.
+pub fn out(line: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Prose for people on stderr, unless `--quiet`.
+pub fn info(env: &Env, message: &str) {
+    if !env.quiet {
+        eprintln!("{message}");
+    }
+}
+
+pub fn warn(message: &str) {
+    eprintln!("{} {message}", style("warning:").yellow().bold());
+}
+
+/// "52m", "1h 05m", "3d 4h", "45s"; negative spans read as "0s".
+pub fn human_duration(d: TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{mins}m"),
+        3600..86_400 => format!("{hours}h {mins:02}m"),
+        _ => format!("{days}d {hours}h"),
+    }
+}
+
+/// The code, the link and the deadline, readable at a glance on stderr. With `--json`
+/// the same facts (never the device code) also go to stdout as one line.
+pub fn show_device_code(env: &Env, auth: &DeviceAuthorization) -> Result<()> {
+    if env.json {
+        let line = serde_json::json!({
+            "user_code": auth.user_code,
+            "verification_uri": auth.verification_uri,
+            "verification_uri_complete": auth.verification_uri_complete,
+            "expires_in": auth.expires_in,
+            "interval": auth.interval,
+        });
+        out(&line.to_string())?;
+    }
+    let expires = auth
+        .expires_in
+        .map(|s| {
+            format!(
+                " (expires in {})",
+                human_duration(TimeDelta::seconds(s.min(i64::MAX as u64) as i64))
+            )
+        })
+        .unwrap_or_default();
+    // The code is printed even with --quiet: without it, sign-in cannot happen.
+    eprintln!();
+    eprintln!(
+        "  Your one-time code:  {}",
+        style(&auth.user_code).bold().cyan()
+    );
+    eprintln!(
+        "  Enter it at:         {}{expires}",
+        style(&auth.verification_uri).underlined()
+    );
+    if let Some(complete) = &auth.verification_uri_complete {
+        eprintln!("  Or open directly:    {}", style(complete).underlined());
+    }
+    if let Some(message) = auth.message.as_deref().filter(|_| env.verbose) {
+        eprintln!("  Provider says:       {message}");
+    }
+    eprintln!();
+    Ok(())
+}
+
+/// A single updating line while waiting for approval; silent when stderr is not a terminal.
+pub struct Progress {
+    live: bool,
+    drawn: bool,
+}
+
+impl Progress {
+    pub fn new(env: &Env) -> Progress {
+        let live = env.stderr_tty && !env.ci && !env.quiet;
+        if !live && !env.quiet {
+            eprintln!("Waiting for the code to be approved...");
+        }
+        Progress { live, drawn: false }
+    }
+
+    pub fn waiting(&mut self, code_left: Duration) {
+        if self.live {
+            let left = human_duration(TimeDelta::seconds(code_left.as_secs() as i64));
+            eprint!("\r\x1b[2KWaiting for approval... (code valid for {left}, Ctrl-C to cancel)");
+            let _ = std::io::stderr().flush();
+            self.drawn = true;
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Asks a yes/no question on a terminal; anything but y/yes is no.
+pub fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        let d = |s| human_duration(TimeDelta::seconds(s));
+        assert_eq!(d(-5), "0s");
+        assert_eq!(d(45), "45s");
+        assert_eq!(d(52 * 60 + 10), "52m");
+        assert_eq!(d(3600 + 5 * 60), "1h 05m");
+        assert_eq!(d(3 * 86_400 + 4 * 3600), "3d 4h");
+    }
+}
