@@ -1,0 +1,370 @@
+//! `keycard config ...` and the rules every command shares (names, usage errors, streams).
+
+use crate::support::*;
+
+const ISSUER: &str = "https://id.example.com";
+
+fn with_profile(name: &str) -> Scratch {
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            name,
+            "--issuer",
+            ISSUER,
+            "--client-id",
+            "cli-123",
+        ])
+        .expect(0);
+    scratch
+}
+
+#[test]
+fn add_creates_a_private_config_and_makes_the_first_profile_active() {
+    let scratch = with_profile("work");
+    let toml = scratch.config_toml();
+    assert!(toml.contains("active = \"work\""), "{toml}");
+    assert!(toml.contains("[profiles.work]"), "{toml}");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&scratch.config_dir()), 0o700);
+        assert_eq!(mode(&scratch.config_dir().join("config.toml")), 0o600);
+    }
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "home",
+            "--issuer",
+            ISSUER,
+            "--client-id",
+            "x",
+        ])
+        .expect(0);
+    assert!(
+        scratch.config_toml().contains("active = \"work\""),
+        "a second add keeps the active one"
+    );
+    let dup = scratch.run(&[
+        "config",
+        "add",
+        "home",
+        "--issuer",
+        ISSUER,
+        "--client-id",
+        "x",
+    ]);
+    dup.expect(2);
+    assert!(dup.stderr.contains("already exists"), "{}", dup.stderr);
+}
+
+#[test]
+fn list_marks_the_profile_in_use() {
+    let scratch = with_profile("work");
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "home",
+            "--issuer",
+            ISSUER,
+            "--client-id",
+            "x",
+        ])
+        .expect(0);
+    let list = scratch.run(&["config", "list"]);
+    list.expect(0);
+    assert!(list.stdout.contains("* work"), "{}", list.stdout);
+    assert!(list.stdout.contains("  home"), "{}", list.stdout);
+    scratch.run(&["config", "use", "home"]).expect(0);
+    let json = scratch.run(&["config", "list", "--json"]).json();
+    let active: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["active"] == true)
+        .map(|p| p["name"].clone())
+        .collect();
+    assert_eq!(active, vec![serde_json::json!("home")]);
+}
+
+#[test]
+fn use_refuses_an_unknown_profile_and_names_the_fix() {
+    let scratch = with_profile("work");
+    let run = scratch.run(&["config", "use", "nope"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("keycard config add nope"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("work"),
+        "known profiles are listed: {}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+}
+
+#[test]
+fn set_keeps_comments_and_order_and_get_reads_back() {
+    let scratch = with_profile("work");
+    let path = scratch.config_dir().join("config.toml");
+    let hand_written = format!(
+        "# my environments\n{}\n# trailing note\n",
+        scratch
+            .config_toml()
+            .replace("[profiles.work]", "[profiles.work]\n# the company IdP")
+    );
+    std::fs::write(&path, &hand_written).unwrap();
+
+    scratch
+        .run(&["config", "set", "client_id", "cli-456"])
+        .expect(0);
+    scratch
+        .run(&[
+            "--profile",
+            "work",
+            "config",
+            "set",
+            "scopes",
+            "openid email",
+        ])
+        .expect(0);
+    let after = scratch.config_toml();
+    assert!(after.starts_with("# my environments\n"), "{after}");
+    assert!(after.contains("# the company IdP"), "{after}");
+    assert!(after.contains("# trailing note"), "{after}");
+    assert!(
+        after.find("issuer").unwrap() < after.find("client_id").unwrap(),
+        "order kept: {after}"
+    );
+
+    assert_eq!(
+        scratch.run(&["config", "get", "client_id"]).stdout,
+        "cli-456\n"
+    );
+    assert_eq!(
+        scratch.run(&["config", "get", "scopes"]).stdout,
+        "openid email\n"
+    );
+}
+
+#[test]
+fn set_refuses_unknown_keys_and_insecure_urls() {
+    let scratch = with_profile("work");
+    let before = scratch.config_toml();
+    let run = scratch.run(&["config", "set", "clientid", "x"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("did you mean 'client_id'"),
+        "{}",
+        run.stderr
+    );
+    let run = scratch.run(&[
+        "config",
+        "set",
+        "token_endpoint",
+        "http://id.example.com/token",
+    ]);
+    run.expect(2);
+    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    assert_eq!(scratch.config_toml(), before, "nothing changed");
+}
+
+#[test]
+fn secrets_are_never_printed_by_config() {
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "g",
+            "--issuer",
+            ISSUER,
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s3cr3t-value",
+        ])
+        .expect(0);
+    for args in [
+        &["config", "show"][..],
+        &["config", "show", "--json"],
+        &["config", "get", "client_secret"],
+        &["config", "list"],
+    ] {
+        let run = scratch.run(args);
+        run.expect(0);
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{args:?} leaked: {run:?}"
+        );
+    }
+    assert!(
+        scratch
+            .run(&["config", "show"])
+            .stdout
+            .contains("client_secret = \"[hidden]\"")
+    );
+}
+
+#[test]
+fn remove_deletes_the_profile_and_its_tokens() {
+    let scratch = with_profile("work");
+    std::fs::write(scratch.token_file("work"), "{}").unwrap();
+    scratch.run(&["config", "remove", "work", "-y"]).expect(0);
+    assert!(!scratch.token_file("work").exists());
+    let toml = scratch.config_toml();
+    assert!(!toml.contains("work"), "{toml}");
+    scratch.run(&["config", "remove", "work", "-y"]).expect(2);
+}
+
+#[test]
+fn invalid_profile_names_are_refused_before_any_file_is_touched() {
+    for name in [
+        "../evil",
+        "a/b",
+        "",
+        ".",
+        "..",
+        "x y",
+        &"n".repeat(65),
+        "prоd",
+    ] {
+        let scratch = Scratch::new();
+        for args in [
+            vec![
+                "config",
+                "add",
+                name,
+                "--issuer",
+                ISSUER,
+                "--client-id",
+                "x",
+            ],
+            vec!["--profile", name, "status"],
+            vec![
+                "--profile",
+                name,
+                "login",
+                "--issuer",
+                ISSUER,
+                "--client-id",
+                "x",
+            ],
+            vec!["--profile", name, "logout"],
+        ] {
+            let run = scratch.run(&args);
+            run.expect(2);
+            assert!(
+                run.stderr.contains("invalid profile name"),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(!scratch.config_dir().exists(), "{args:?} created files");
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_global_flags_go_anywhere() {
+    let scratch = with_profile("work");
+    scratch.run(&["status", "--bogus"]).expect(2);
+    scratch.run(&["--color", "sometimes", "status"]).expect(2);
+    scratch.run(&["config"]).expect(2);
+    let before = scratch.run(&["--json", "config", "list"]);
+    let after = scratch.run(&["config", "list", "--json"]);
+    before.expect(0);
+    assert_eq!(before.stdout, after.stdout);
+}
+
+#[test]
+fn path_prints_the_config_file() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&["config", "path"]);
+    run.expect(0);
+    assert_eq!(
+        run.stdout.trim(),
+        scratch
+            .config_dir()
+            .join("config.toml")
+            .display()
+            .to_string()
+    );
+}
+
+#[test]
+fn default_config_dir_follows_xdg() {
+    let scratch = Scratch::new();
+    let run = Run::from(
+        keycard_bare()
+            .env("XDG_CONFIG_HOME", scratch.path())
+            .args(["config", "path"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        run.stdout.trim(),
+        scratch
+            .path()
+            .join("keycard/config.toml")
+            .display()
+            .to_string()
+    );
+}
+
+#[test]
+fn broken_config_is_reported_and_left_alone() {
+    let scratch = with_profile("work");
+    let path = scratch.config_dir().join("config.toml");
+    std::fs::write(&path, "active = \"work\"\n[profiles.work\nissuer = 1\n").unwrap();
+    let run = scratch.run(&["config", "set", "client_id", "y"]);
+    run.expect(1);
+    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "active = \"work\"\n[profiles.work\nissuer = 1\n"
+    );
+}
+
+#[test]
+fn login_without_a_profile_says_how_to_add_one() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&["login"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("keycard config add default"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn plain_http_issuers_are_refused_except_loopback() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&[
+        "config",
+        "add",
+        "w",
+        "--issuer",
+        "http://id.example.com",
+        "--client-id",
+        "x",
+    ]);
+    run.expect(2);
+    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "w",
+            "--issuer",
+            "http://127.0.0.1:9",
+            "--client-id",
+            "x",
+        ])
+        .expect(0);
+}

@@ -1,0 +1,297 @@
+//! `keycard login` end to end against the real oidc-provider.
+
+use crate::support::*;
+use std::time::Duration;
+
+#[test]
+fn approved_login_stores_private_tokens_that_the_provider_accepts() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+
+    let run = login_as(&scratch, &provider, "p", "alice");
+    run.expect(0);
+
+    // stdout: exactly the device authorization line, then the result line.
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "stdout: {}", run.stdout);
+    let device: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(
+        device["verification_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&provider.issuer)
+    );
+    assert!(
+        device.get("device_code").is_none(),
+        "the device code stays private"
+    );
+    let result: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(result["result"], "signed_in");
+    assert_eq!(result["user"]["email"], "alice@example.test");
+    // stderr: the code and the link for the person.
+    assert!(
+        run.stderr.contains(device["user_code"].as_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+
+    let file = scratch.token_file("p");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&scratch.config_dir()), 0o700);
+    }
+    let tokens = scratch.tokens("p");
+    for key in ["access_token", "refresh_token", "id_token"] {
+        let value = tokens[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing: {tokens}"));
+        assert!(
+            !run.stdout.contains(value) && !run.stderr.contains(value),
+            "{key} leaked to the terminal"
+        );
+    }
+    assert_eq!(tokens["issuer"], provider.issuer.as_str());
+    assert_eq!(tokens["client_id"], "keycard");
+    assert_eq!(tokens["identity"]["sub"], "alice");
+
+    let (status, claims) = provider.userinfo(tokens["access_token"].as_str().unwrap());
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["sub"], "alice");
+
+    let status = scratch.run(&["status"]);
+    status.expect(0);
+    assert!(
+        status.stdout.contains("alice@example.test"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("valid"), "{}", status.stdout);
+
+    // Discovery was cached in the profile.
+    assert!(
+        scratch.config_toml().contains("[profiles.p.discovered]"),
+        "{}",
+        scratch.config_toml()
+    );
+}
+
+#[test]
+fn denied_login_exits_5_and_writes_nothing() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    let mut cmd = scratch.keycard();
+    cmd.arg("login");
+    let pending = PendingLogin::start(cmd);
+    act_as_user(&provider.issuer, &pending.user_code(), "alice", true);
+    let run = pending.finish();
+    run.expect(5);
+    assert!(run.stderr.contains("denied"), "{}", run.stderr);
+    assert!(!scratch.token_file("p").exists());
+}
+
+#[test]
+fn expired_code_exits_5_without_polling_past_the_deadline() {
+    let provider = Provider::with(&["--device-ttl", "3"]);
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    let mut cmd = scratch.keycard();
+    cmd.arg("login");
+    let started = std::time::Instant::now();
+    let run = PendingLogin::start(cmd).finish();
+    run.expect(5);
+    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+    assert!(!scratch.token_file("p").exists());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // Interval 1 s, lifetime 3 s: polls at about 1 s and 2 s, none at or after 3 s.
+    assert_eq!(provider.device_code_polls(), 2);
+}
+
+#[test]
+fn two_profiles_stay_separate() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "work");
+    provider.add_profile(&scratch, "home");
+    login_as(&scratch, &provider, "work", "alice").expect(0);
+    login_as(&scratch, &provider, "home", "bob").expect(0);
+
+    let who = |profile: &str| {
+        scratch
+            .run(&["--profile", profile, "status", "--json"])
+            .json()["user"]["email"]
+            .clone()
+    };
+    assert_eq!(who("work"), "alice@example.test");
+    assert_eq!(who("home"), "bob@example.test");
+    assert_ne!(
+        scratch.tokens("work")["access_token"],
+        scratch.tokens("home")["access_token"]
+    );
+
+    scratch.run(&["--profile", "home", "logout"]).expect(0);
+    assert!(!scratch.token_file("home").exists());
+    scratch.run(&["--profile", "work", "status"]).expect(0);
+}
+
+#[test]
+fn config_use_and_overrides_choose_the_profile() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "prod");
+    provider.add_profile(&scratch, "staging");
+    login_as(&scratch, &provider, "prod", "alice").expect(0);
+    login_as(&scratch, &provider, "staging", "bob").expect(0);
+
+    // The first profile added is the active one.
+    let status = |args: &[&str], env: Option<&str>| {
+        let mut cmd = scratch.keycard();
+        if let Some(p) = env {
+            cmd.env("KEYCARD_PROFILE", p);
+        }
+        let run = Run::from(cmd.args(args).args(["status", "--json"]).output().unwrap());
+        let json = run.json();
+        (
+            json["profile"].as_str().unwrap().to_string(),
+            json["source"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(status(&[], None), ("prod".into(), "config".into()));
+
+    scratch.run(&["config", "use", "staging"]).expect(0);
+    assert_eq!(status(&[], None), ("staging".into(), "config".into()));
+    let human = scratch.run(&["status"]);
+    assert!(
+        human.stdout.contains("bob@example.test"),
+        "{}",
+        human.stdout
+    );
+
+    // One command only: the active profile is unchanged afterwards.
+    assert_eq!(
+        status(&["--profile", "prod"], None),
+        ("prod".into(), "flag".into())
+    );
+    assert_eq!(status(&[], Some("prod")), ("prod".into(), "env".into()));
+    assert_eq!(
+        status(&["--profile", "staging"], Some("prod")),
+        ("staging".into(), "flag".into())
+    );
+    assert_eq!(status(&[], None), ("staging".into(), "config".into()));
+}
+
+#[test]
+fn login_with_a_valid_session_does_nothing_unless_forced() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    login_as(&scratch, &provider, "p", "alice").expect(0);
+    let before = provider.stats()["device_authorization_requests"].as_u64();
+
+    let again = scratch.run(&["login", "--no-browser"]);
+    again.expect(0);
+    assert!(
+        again.stderr.contains("Already signed in"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        provider.stats()["device_authorization_requests"].as_u64(),
+        before
+    );
+
+    let old = scratch.tokens("p")["access_token"].clone();
+    let mut cmd = scratch.keycard();
+    cmd.args(["login", "--force"]);
+    let pending = PendingLogin::start(cmd);
+    act_as_user(&provider.issuer, &pending.user_code(), "alice", false);
+    pending.finish().expect(0);
+    assert_ne!(scratch.tokens("p")["access_token"], old);
+}
+
+#[test]
+fn one_off_issuer_and_client_id_need_no_profile() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    let mut cmd = scratch.keycard();
+    cmd.args([
+        "login",
+        "--profile",
+        "adhoc",
+        "--issuer",
+        &provider.issuer,
+        "--client-id",
+        "keycard",
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+    ]);
+    let pending = PendingLogin::start(cmd);
+    act_as_user(&provider.issuer, &pending.user_code(), "carol", false);
+    pending.finish().expect(0);
+    let tokens = scratch.tokens("adhoc");
+    assert_eq!(tokens["scope"], "openid email");
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    assert!(
+        !scratch.config_toml().contains("adhoc"),
+        "overrides are for one run only"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    let mut cmd = scratch.keycard();
+    cmd.arg("login");
+    let pending = PendingLogin::start(cmd);
+    let pid = pending.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = pending.finish();
+    run.expect(130);
+    assert!(!scratch.token_file("p").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(scratch.config_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("config.toml")]);
+}
+
+#[cfg(unix)]
+#[test]
+fn token_file_is_private_even_under_umask_000() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    // The same clean environment as every other run, but through `sh -c 'umask 000; exec ...'`.
+    let bin = env!("CARGO_BIN_EXE_keycard");
+    let mut sh = std::process::Command::new("sh");
+    clean_env(&mut sh);
+    sh.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+        .stdin(std::process::Stdio::null());
+    sh.args([
+        "-c",
+        &format!("umask 000; exec {bin} \"$@\""),
+        "keycard",
+        "login",
+    ]);
+    sh.args(["--issuer", &provider.issuer, "--client-id", "keycard"]);
+    let pending = PendingLogin::start(sh);
+    act_as_user(&provider.issuer, &pending.user_code(), "alice", false);
+    pending.finish().expect(0);
+    assert_eq!(mode(&scratch.config_dir()), 0o700);
+    assert_eq!(mode(&scratch.token_file("default")), 0o600);
+}

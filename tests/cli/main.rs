@@ -1,0 +1,11 @@
+//! keycard's integration tests: one binary, so the suite links once.
+//!
+//! End-to-end tests run the real `keycard` binary against a real authorization server
+//! (the npm package oidc-provider, started from tests/oidc) and a scripted user who
+//! approves or denies the code through the provider's own pages.
+
+mod config;
+mod login;
+mod man;
+mod status;
+mod support;

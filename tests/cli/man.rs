@@ -1,0 +1,78 @@
+//! The man pages in man/ are generated from the clap definitions in src/cli.rs plus the
+//! hand-written sections in man_sections.roff. This test fails when they are stale;
+//! `KEYCARD_BLESS=1 cargo test man_pages` rewrites them.
+
+#[allow(dead_code)]
+#[path = "../../src/cli.rs"]
+mod cli;
+
+use clap::CommandFactory;
+use std::path::Path;
+
+const SECTIONS: &str = include_str!("man_sections.roff");
+
+fn render(man: &clap_mangen::Man, extra: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    man.render_title(&mut out).unwrap();
+    man.render_name_section(&mut out).unwrap();
+    man.render_synopsis_section(&mut out).unwrap();
+    man.render_description_section(&mut out).unwrap();
+    man.render_options_section(&mut out).unwrap();
+    man.render_subcommands_section(&mut out).unwrap();
+    if let Some(extra) = extra {
+        out.extend_from_slice(extra.as_bytes());
+    } else {
+        man.render_extra_section(&mut out).unwrap();
+    }
+    man.render_version_section(&mut out).unwrap();
+    out
+}
+
+/// Every page: keycard.1 and one per (nested) subcommand.
+fn pages() -> Vec<(String, Vec<u8>)> {
+    let mut cmd = cli::Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    let top = clap_mangen::Man::new(cmd.clone()).date("");
+    pages.push((top.get_filename(), render(&top, Some(SECTIONS))));
+    let mut stack: Vec<clap::Command> = cmd.get_subcommands().cloned().collect();
+    while let Some(sub) = stack.pop() {
+        stack.extend(sub.get_subcommands().cloned());
+        let man = clap_mangen::Man::new(sub).date("");
+        pages.push((man.get_filename(), render(&man, None)));
+    }
+    pages.sort();
+    pages
+}
+
+#[test]
+fn man_pages_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let pages = pages();
+    if std::env::var_os("KEYCARD_BLESS").is_some() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, content) in &pages {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+    }
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    on_disk.sort();
+    let expected: Vec<String> = pages.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(
+        on_disk, expected,
+        "man/ has the wrong pages; run `KEYCARD_BLESS=1 cargo test man_pages`"
+    );
+    for (name, content) in pages {
+        let current = std::fs::read(dir.join(&name)).unwrap();
+        assert!(
+            current == content,
+            "man/{name} is stale; run `KEYCARD_BLESS=1 cargo test man_pages`"
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! Shared test plumbing: a scratch config dir, the keycard command, the real provider
+//! and its scripted user.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A directory removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "keycard-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The config dir keycard is pointed at (not created: keycard must create it).
+    pub fn config_dir(&self) -> PathBuf {
+        self.0.join("config")
+    }
+
+    pub fn token_file(&self, profile: &str) -> PathBuf {
+        self.config_dir().join(format!("auth-{profile}.json"))
+    }
+
+    pub fn config_toml(&self) -> String {
+        std::fs::read_to_string(self.config_dir().join("config.toml")).unwrap_or_default()
+    }
+
+    /// `keycard --config-dir <scratch>` with a clean environment.
+    pub fn keycard(&self) -> Command {
+        let mut cmd = keycard_bare();
+        cmd.env("KEYCARD_CONFIG_DIR", self.config_dir());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.keycard().args(args).output().unwrap())
+    }
+
+    pub fn tokens(&self, profile: &str) -> Value {
+        let text = std::fs::read_to_string(self.token_file(profile)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The keycard binary with nothing inherited that could change its behaviour.
+pub fn keycard_bare() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keycard"));
+    clean_env(&mut cmd);
+    cmd
+}
+
+/// Removes what could steer keycard (profile, config dir, browser, colour) from `cmd`'s
+/// environment and closes its stdin.
+pub fn clean_env(cmd: &mut Command) {
+    for var in [
+        "KEYCARD_PROFILE",
+        "KEYCARD_CONFIG_DIR",
+        "XDG_CONFIG_HOME",
+        "BROWSER",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", std::env::temp_dir().join("keycard-test-no-home"));
+    cmd.env("NO_COLOR", "1");
+    cmd.stdin(Stdio::null());
+}
+
+/// A finished keycard run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o
+                .status
+                .code()
+                .unwrap_or_else(|| panic!("keycard died from a signal: {:?}", o.status)),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Installs the test server's npm packages once per test run.
+fn node_modules() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = repo().join("tests/oidc");
+        if !dir.join("node_modules/oidc-provider/package.json").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm is needed for the end-to-end tests");
+            assert!(status.success(), "npm ci in tests/oidc failed");
+        }
+        dir
+    })
+}
+
+/// A real oidc-provider on 127.0.0.1, stopped when dropped (it also exits when our end
+/// of its stdin closes, so a crashed test leaves no server behind).
+pub struct Provider {
+    child: Child,
+    _stdin: ChildStdin,
+    pub issuer: String,
+}
+
+impl Provider {
+    pub fn start() -> Provider {
+        Provider::with(&[])
+    }
+
+    /// `args` go to tests/oidc/server.mjs (`--device-ttl 2`, `--access-ttl 60`, ...).
+    pub fn with(args: &[&str]) -> Provider {
+        let dir = node_modules();
+        let mut child = Command::new("node")
+            .arg(dir.join("server.mjs"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node is needed for the end-to-end tests");
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("test server did not start: {line:?}"));
+        Provider {
+            child,
+            _stdin: stdin,
+            issuer: ready["issuer"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Request counts the provider saw (tests/oidc/server.mjs `/_test/stats`).
+    pub fn stats(&self) -> Value {
+        let mut resp = ureq::get(format!("{}/_test/stats", self.issuer))
+            .call()
+            .unwrap();
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    pub fn device_code_polls(&self) -> u64 {
+        self.stats()["token_requests"]["urn:ietf:params:oauth:grant-type:device_code"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Calls userinfo with `access_token`; returns the HTTP status and body.
+    pub fn userinfo(&self, access_token: &str) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent
+            .get(format!("{}/me", self.issuer))
+            .header("Authorization", format!("Bearer {access_token}"))
+            .call()
+            .unwrap();
+        let status = resp.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default())
+                .unwrap_or(Value::Null),
+        )
+    }
+
+    /// Adds profile `name` for this provider's public client.
+    pub fn add_profile(&self, scratch: &Scratch, name: &str) {
+        scratch
+            .run(&[
+                "config",
+                "add",
+                name,
+                "--issuer",
+                &self.issuer,
+                "--client-id",
+                "keycard",
+            ])
+            .expect(0);
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The scripted person: approves (or denies) `user_code` through the provider's pages.
+pub fn act_as_user(issuer: &str, user_code: &str, login: &str, deny: bool) {
+    let mut cmd = Command::new("node");
+    cmd.arg(node_modules().join("user.mjs"))
+        .args(["--issuer", issuer, "--code", user_code, "--login", login]);
+    if deny {
+        cmd.arg("--deny");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "scripted user failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A `keycard login --json` in progress, with its first stdout line (the device
+/// authorization) already read.
+pub struct PendingLogin {
+    pub child: Child,
+    pub device: Value,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl PendingLogin {
+    pub fn start(mut cmd: Command) -> PendingLogin {
+        let mut child = cmd
+            .args(["--json", "--no-browser"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let device = serde_json::from_str(&line).unwrap_or_else(|_| {
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("login printed no device authorization: {line:?}\nstderr: {err}")
+        });
+        PendingLogin {
+            child,
+            device,
+            stdout,
+        }
+    }
+
+    pub fn user_code(&self) -> String {
+        self.device["user_code"].as_str().unwrap().to_string()
+    }
+
+    /// Waits (bounded) for keycard to finish.
+    pub fn finish(mut self) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "keycard login did not finish within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        Run {
+            code: status
+                .code()
+                .unwrap_or_else(|| panic!("keycard died from a signal: {status:?}")),
+            stdout: format!("{}\n{rest}", self.device),
+            stderr,
+        }
+    }
+}
+
+/// Signs `profile` in as `login` through the whole device flow; returns the finished run.
+pub fn login_as(scratch: &Scratch, provider: &Provider, profile: &str, login: &str) -> Run {
+    let mut cmd = scratch.keycard();
+    cmd.args(["login", "--profile", profile]);
+    let pending = PendingLogin::start(cmd);
+    act_as_user(&provider.issuer, &pending.user_code(), login, false);
+    pending.finish()
+}
+
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
