@@ -43,7 +43,13 @@ pub struct GlobalArgs {
     pub profile: Option<String>,
 
     /// Directory holding config.toml and the token files
-    #[arg(long, global = true, value_name = "DIR", env = "KEYCARD_CONFIG_DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "KEYCARD_CONFIG_DIR",
+        hide_env_values = true
+    )]
     pub config_dir: Option<PathBuf>,
 
     /// Print machine-readable JSON on stdout

@@ -295,3 +295,52 @@ fn token_file_is_private_even_under_umask_000() {
     assert_eq!(mode(&scratch.config_dir()), 0o700);
     assert_eq!(mode(&scratch.token_file("default")), 0o600);
 }
+
+/// The README's first command: build, start the bundled provider, sign in.
+#[cfg(unix)]
+#[test]
+fn readme_try_local_script_signs_in() {
+    node_modules();
+    let mut cmd = std::process::Command::new(repo().join("tests/try-local.sh"));
+    clean_env(&mut cmd);
+    cmd.env("KEYCARD_BIN", env!("CARGO_BIN_EXE_keycard"));
+    let pending = PendingLogin::start(cmd);
+    let uri = pending.device["verification_uri"].as_str().unwrap();
+    let issuer = uri.trim_end_matches("/device").to_string();
+    act_as_user(&issuer, &pending.user_code(), "dana", false);
+    let run = pending.finish();
+    run.expect(0);
+    assert!(run.stdout.contains("dana@example.test"), "{}", run.stdout);
+    assert!(run.stdout.contains("state:    valid"), "{}", run.stdout);
+}
+
+#[test]
+fn verbose_log_shows_requests_but_no_secret() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    let mut cmd = scratch.keycard();
+    cmd.args(["login", "-v"]);
+    let pending = PendingLogin::start(cmd);
+    act_as_user(&provider.issuer, &pending.user_code(), "erin", false);
+    let run = pending.finish();
+    run.expect(0);
+    assert!(
+        run.stderr.contains("> POST ") && run.stderr.contains("/token"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("device_code=[redacted]"),
+        "{}",
+        run.stderr
+    );
+    let tokens = scratch.tokens("p");
+    for key in ["access_token", "refresh_token", "id_token"] {
+        let secret = tokens[key].as_str().unwrap();
+        assert!(
+            !run.stderr.contains(secret) && !run.stdout.contains(secret),
+            "{key} leaked under -v"
+        );
+    }
+}

@@ -135,7 +135,7 @@ impl Run {
 }
 
 /// Installs the test server's npm packages once per test run.
-fn node_modules() -> &'static PathBuf {
+pub fn node_modules() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = repo().join("tests/oidc");

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds keycard and signs you in to the local test provider that ships with the repo
+# (tests/oidc: the npm package oidc-provider on 127.0.0.1). No account anywhere: at the
+# provider's pages, sign in with any name and any password.
+#
+#   tests/try-local.sh [extra `keycard login` options, e.g. --no-browser]
+#
+# Everything stays in target/try-local; your real keycard config is not touched.
+# KEYCARD_BIN=path/to/keycard skips the build (the test suite uses this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -e tests/oidc/node_modules/oidc-provider/package.json ]; then
+  echo "Installing the local test provider (npm ci in tests/oidc)..." >&2
+  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error >&2
+fi
+if [ -z "${KEYCARD_BIN:-}" ]; then
+  echo "Building keycard..." >&2
+  cargo build --quiet
+  KEYCARD_BIN=target/debug/keycard
+fi
+
+dir=target/try-local
+rm -rf "$dir" && mkdir -p "$dir"
+# The provider exits when this script does: it watches its stdin, fed from a pipe we hold.
+exec 3> >(exec node tests/oidc/server.mjs --port "${PORT:-0}" >"$dir/provider.out" 2>"$dir/provider.log")
+for _ in $(seq 100); do [ -s "$dir/provider.out" ] && break; sleep 0.1; done
+issuer=$(sed -n 's/.*"issuer":"\([^"]*\)".*/\1/p' "$dir/provider.out")
+[ -n "$issuer" ] || { echo "the local provider did not start; see $dir/provider.log" >&2; exit 1; }
+
+keycard() { "$KEYCARD_BIN" --config-dir "$dir" "$@"; }
+keycard config add local --issuer "$issuer" --client-id keycard >&2
+echo "Local provider at $issuer: sign in there with any name and any password." >&2
+keycard login "$@"
+keycard status
