@@ -158,15 +158,17 @@ pub fn poll(
         let now = clock.elapsed();
         // RFC 8628 §3.5: stop at expiry without another request.
         if now + wait >= deadline {
-            let why = last_trouble
-                .map(|t| format!(" (last problem: {t})"))
-                .unwrap_or_default();
-            return Err(exit::fail(
-                Code::LoginIncomplete,
-                format!(
-                    "the code expired before the sign-in was approved{why}; run `keycard login` again"
+            // Still failing to reach the provider when the code ran out: that is what the
+            // user needs to hear about (exit 4), not the expiry it caused.
+            return Err(match last_trouble {
+                Some(trouble) => exit::network(format!(
+                    "gave up when the code expired; the provider stayed unreachable: {trouble}"
+                )),
+                None => exit::fail(
+                    Code::LoginIncomplete,
+                    "the code expired before the sign-in was approved; run `keycard login` again",
                 ),
-            ));
+            });
         }
         on_wait(deadline - now);
         clock.sleep(wait);
@@ -184,9 +186,10 @@ pub fn poll(
             Err(e) if exit::code_of(&e) == Code::Network => Outcome::Trouble(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        if let Outcome::Trouble(t) = &outcome {
-            last_trouble = Some(t.clone());
-        }
+        last_trouble = match &outcome {
+            Outcome::Trouble(t) => Some(t.clone()),
+            _ => None,
+        };
         match state.next(outcome) {
             Step::PollAfter(d) => wait = d,
             Step::Done(t) => return Ok(*t),

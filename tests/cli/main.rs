@@ -5,7 +5,9 @@
 //! approves or denies the code through the provider's own pages.
 
 mod config;
+mod fake;
 mod login;
 mod man;
+mod polling;
 mod status;
 mod support;

@@ -1,0 +1,202 @@
+//! Device-flow polling and provider dialects against the scripted server, timed by the
+//! arrival of the requests it saw.
+
+use crate::fake::{self, FakeServer};
+use crate::support::*;
+use serde_json::json;
+
+/// A profile with explicit endpoints on `server` (no discovery).
+fn profile_on(server: &FakeServer) -> Scratch {
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "p",
+            "--client-id",
+            "cli",
+            "--device-authorization-endpoint",
+            &format!("{}/device", server.url),
+            "--token-endpoint",
+            &format!("{}/token", server.url),
+        ])
+        .expect(0);
+    scratch
+}
+
+fn device(interval: u64, expires_in: u64) -> fake::Response {
+    fake::json(
+        200,
+        json!({"device_code": "dc-1", "user_code": "ABCD-EFGH", "verification_uri": "https://example.test/device",
+               "interval": interval, "expires_in": expires_in}),
+    )
+}
+
+fn token() -> fake::Response {
+    fake::json(
+        200,
+        json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-1"}),
+    )
+}
+
+#[test]
+fn server_errors_back_off_exponentially_then_polling_recovers() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(1, 60),
+        ("/token", 0) => fake::html(502),
+        ("/token", 1) => fake::json(503, json!({})),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    assert_eq!(scratch.tokens("p")["access_token"], "at-1");
+    let polls = server.requests("/token");
+    assert_eq!(polls.len(), 3);
+    assert_eq!(
+        polls[0].form("grant_type").as_deref(),
+        Some("urn:ietf:params:oauth:grant-type:device_code")
+    );
+    assert_eq!(polls[0].form("device_code").as_deref(), Some("dc-1"));
+    assert_eq!(polls[0].form("client_id").as_deref(), Some("cli"));
+    let gaps = server.gaps("/token");
+    assert!(
+        gaps[0] >= 1.9 && gaps[0] < 3.0,
+        "first backoff doubles 1 s: {gaps:?}"
+    );
+    assert!(
+        gaps[1] >= 3.9 && gaps[1] < 5.0,
+        "second backoff doubles again: {gaps:?}"
+    );
+}
+
+#[test]
+fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => device(1, 5),
+        _ => fake::json(503, json!({})),
+    });
+    let scratch = profile_on(&server);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
+    // Polls at about 1 s and 3 s; the next would be at 7 s, past the 5 s expiry.
+    assert_eq!(server.requests("/token").len(), 2);
+    assert!(!scratch.token_file("p").exists());
+}
+
+#[test]
+fn slow_down_adds_five_seconds() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(1, 60),
+        ("/token", 0) => fake::json(400, json!({"error": "slow_down"})),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    let gaps = server.gaps("/token");
+    assert_eq!(gaps.len(), 1);
+    assert!(gaps[0] >= 5.9 && gaps[0] < 7.5, "1 s + 5 s: {gaps:?}");
+}
+
+#[test]
+fn github_dialect_form_bodies_and_errors_with_200() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => fake::form(
+            200,
+            "device_code=dc-1&user_code=WDJB-MJHT&verification_uri=https%3A%2F%2Fgithub.com%2Flogin%2Fdevice&expires_in=899&interval=1",
+        ),
+        ("/token", 0) => fake::form(200, "error=authorization_pending&error_description=pending"),
+        _ => fake::form(200, "access_token=gho_abc&token_type=bearer&scope=repo"),
+    });
+    let scratch = profile_on(&server);
+    let run = scratch.run(&["login", "--json"]);
+    run.expect(0);
+    let device: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(device["user_code"], "WDJB-MJHT");
+    assert_eq!(device["expires_in"], 899);
+    assert!(device["verification_uri_complete"].is_null());
+    let tokens = scratch.tokens("p");
+    assert_eq!(tokens["access_token"], "gho_abc");
+    assert!(
+        tokens["expires_at"].is_null(),
+        "no expires_in, no expiry: {tokens}"
+    );
+    assert_eq!(
+        server.requests("/token")[0].header("accept"),
+        Some("application/json")
+    );
+    let status = scratch.run(&["status"]);
+    status.expect(0);
+    assert!(
+        status.stdout.contains("valid, no expiry"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn access_denied_description_reaches_the_user() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => device(1, 60),
+        _ => fake::json(
+            400,
+            json!({"error": "access_denied", "error_description": "The user said no"}),
+        ),
+    });
+    let scratch = profile_on(&server);
+    let run = scratch.run(&["login"]);
+    run.expect(5);
+    assert!(run.stderr.contains("The user said no"), "{}", run.stderr);
+}
+
+#[test]
+fn html_discovery_page_is_reported_with_url_and_status() {
+    let server = FakeServer::start(|_, _| fake::html(200));
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "p",
+            "--issuer",
+            &server.url,
+            "--client-id",
+            "cli",
+        ])
+        .expect(0);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        run.stderr.contains("HTML page")
+            && run.stderr.contains(&server.url)
+            && run.stderr.contains("200"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("Bad gateway"),
+        "the page itself is not echoed: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unreachable_issuer_exits_4_with_one_line() {
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "p",
+            "--issuer",
+            "http://127.0.0.1:9",
+            "--client-id",
+            "cli",
+        ])
+        .expect(0);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+}
