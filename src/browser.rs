@@ -22,8 +22,13 @@ pub fn should_open(env: &Env, no_browser: bool) -> bool {
     set("DISPLAY") || set("WAYLAND_DISPLAY")
 }
 
-/// Opens `url`; returns false when no browser could be started.
+/// Opens `url`; returns false when no browser could be started. Only http(s) links are
+/// handed to the system: the provider chose this URL, and a `file:` or custom scheme
+/// could start something other than a browser.
 pub fn open(url: &str) -> bool {
+    if !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+        return false;
+    }
     let mut options = webbrowser::BrowserOptions::new();
     options.with_suppress_output(true);
     webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options).is_ok()

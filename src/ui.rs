@@ -2,7 +2,7 @@
 //! and the progress line appear only on terminals (decided once in `main`).
 
 use crate::env::Env;
-use crate::oauth::DeviceAuthorization;
+use crate::oauth::{DeviceAuthorization, one_line};
 use anyhow::Result;
 use chrono::TimeDelta;
 use console::style;
@@ -30,7 +30,11 @@ pub fn warn(message: &str) {
 
 /// "52m", "1h 05m", "3d 4h", "45s"; negative spans read as "0s".
 pub fn human_duration(d: TimeDelta) -> String {
-    let secs = d.num_seconds().max(0);
+    human_seconds(u64::try_from(d.num_seconds()).unwrap_or(0))
+}
+
+/// `human_duration` for a count of seconds, whatever its size.
+pub fn human_seconds(secs: u64) -> String {
     let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match secs {
         0..60 => format!("{secs}s"),
@@ -55,28 +59,26 @@ pub fn show_device_code(env: &Env, auth: &DeviceAuthorization) -> Result<()> {
     }
     let expires = auth
         .expires_in
-        .map(|s| {
-            format!(
-                " (expires in {})",
-                human_duration(TimeDelta::seconds(s.min(i64::MAX as u64) as i64))
-            )
-        })
+        .map(|s| format!(" (expires in {})", human_seconds(s)))
         .unwrap_or_default();
     // The code is printed even with --quiet: without it, sign-in cannot happen.
     eprintln!();
     eprintln!(
         "  Your one-time code:  {}",
-        style(&auth.user_code).bold().cyan()
+        style(one_line(&auth.user_code)).bold().cyan()
     );
     eprintln!(
         "  Enter it at:         {}{expires}",
-        style(&auth.verification_uri).underlined()
+        style(one_line(&auth.verification_uri)).underlined()
     );
     if let Some(complete) = &auth.verification_uri_complete {
-        eprintln!("  Or open directly:    {}", style(complete).underlined());
+        eprintln!(
+            "  Or open directly:    {}",
+            style(one_line(complete)).underlined()
+        );
     }
     if let Some(message) = auth.message.as_deref().filter(|_| env.verbose) {
-        eprintln!("  Provider says:       {message}");
+        eprintln!("  Provider says:       {}", one_line(message));
     }
     eprintln!();
     Ok(())
@@ -99,7 +101,7 @@ impl Progress {
 
     pub fn waiting(&mut self, code_left: Duration) {
         if self.live {
-            let left = human_duration(TimeDelta::seconds(code_left.as_secs() as i64));
+            let left = human_seconds(code_left.as_secs());
             eprint!("\r\x1b[2KWaiting for approval... (code valid for {left}, Ctrl-C to cancel)");
             let _ = std::io::stderr().flush();
             self.drawn = true;
@@ -144,5 +146,6 @@ mod tests {
         assert_eq!(d(52 * 60 + 10), "52m");
         assert_eq!(d(3600 + 5 * 60), "1h 05m");
         assert_eq!(d(3 * 86_400 + 4 * 3600), "3d 4h");
+        assert_eq!(human_seconds(u64::MAX), "213503982334601d 7h");
     }
 }

@@ -25,6 +25,16 @@ pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// Used when a server omits the required `expires_in`.
 pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(600);
+/// No user code lives longer than a day; a larger `expires_in` is a server bug.
+pub const MAX_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
+/// How long the user has to approve the code.
+pub fn code_lifetime(expires_in: Option<u64>) -> Duration {
+    expires_in
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_EXPIRY)
+        .min(MAX_EXPIRY)
+}
 
 pub struct Client<'a> {
     pub id: &'a str,
@@ -146,10 +156,7 @@ pub fn poll(
     clock: &dyn Clock,
     on_wait: &mut dyn FnMut(Duration),
 ) -> Result<TokenResponse> {
-    let lifetime = auth
-        .expires_in
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_EXPIRY);
+    let lifetime = code_lifetime(auth.expires_in);
     let deadline = clock.elapsed() + lifetime;
     let mut state = PollState::new(auth.interval);
     let mut wait = state.interval();
@@ -242,6 +249,13 @@ mod tests {
         assert_eq!(PollState::new(Some(0)).interval(), MIN_INTERVAL);
         assert_eq!(PollState::new(Some(5000)).interval(), MAX_INTERVAL);
         assert_eq!(PollState::new(Some(3)).interval(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn code_lifetime_has_a_default_and_a_ceiling() {
+        assert_eq!(code_lifetime(None), DEFAULT_EXPIRY);
+        assert_eq!(code_lifetime(Some(900)), Duration::from_secs(900));
+        assert_eq!(code_lifetime(Some(u64::MAX)), MAX_EXPIRY);
     }
 
     #[test]

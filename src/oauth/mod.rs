@@ -59,8 +59,10 @@ impl OAuthError {
     /// "access_denied: The user declined" or just the code.
     pub fn summary(&self) -> String {
         match &self.description {
-            Some(d) if !d.trim().is_empty() => format!("{}: {}", self.error, one_line(d)),
-            _ => self.error.clone(),
+            Some(d) if !d.trim().is_empty() => {
+                format!("{}: {}", one_line(&self.error), one_line(d))
+            }
+            _ => one_line(&self.error),
         }
     }
 }
@@ -158,8 +160,13 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
         .and_then(seconds_of))
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Provider text made safe for a terminal: one line, no control characters (a hostile
+/// server could otherwise send escape sequences).
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Endpoints must be `https://`, except on loopback where a local server has no TLS.
@@ -248,6 +255,16 @@ mod tests {
             .unwrap_err();
         assert_eq!(exit::code_of(&err), exit::Code::Network);
         assert!(err.to_string().contains("access_token"), "{err}");
+    }
+
+    #[test]
+    fn provider_text_cannot_drive_the_terminal() {
+        let e = OAuthError {
+            error: "access_denied".into(),
+            description: Some("no\x1b]0;pwned\x07 way\nsecond line".into()),
+            interval: None,
+        };
+        assert_eq!(e.summary(), "access_denied: no]0;pwned way second line");
     }
 
     #[test]
