@@ -9,6 +9,7 @@ use crate::paths::ProfileName;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 pub fn run(_args: StatusArgs, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
@@ -30,27 +31,18 @@ pub fn run(_args: StatusArgs, env: &Env) -> Result<()> {
         .and_then(|t| t.issuer.clone())
         .or_else(|| config.profile(&name).and_then(|p| p.issuer.clone()));
 
+    let report = Report {
+        name: &name,
+        source,
+        session,
+        issuer: issuer.as_deref(),
+        tokens: tokens.as_ref(),
+        now,
+    };
     if env.json {
-        ui::out(
-            &json(
-                &name,
-                source,
-                session,
-                issuer.as_deref(),
-                tokens.as_ref(),
-                now,
-            )
-            .to_string(),
-        )?;
+        ui::out(&report.json().to_string())?;
     } else {
-        ui::out(&human(
-            &name,
-            source,
-            session,
-            issuer.as_deref(),
-            tokens.as_ref(),
-            now,
-        ))?;
+        ui::out(&report.human())?;
         if !session.is_usable() {
             ui::info(
                 env,
@@ -65,64 +57,67 @@ pub fn run(_args: StatusArgs, env: &Env) -> Result<()> {
     }
 }
 
-fn state_line(
-    session: SessionState,
-    tokens: Option<&TokenState>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    match (session, tokens.and_then(|t| t.usable_for(now))) {
-        (SessionState::Valid, Some(left)) => {
-            format!("valid, expires in {}", ui::human_duration(left))
-        }
-        (SessionState::Valid, None) => "valid, no expiry".into(),
-        (SessionState::Refreshable, _) => {
-            "refreshable (access token expired; refreshes on next use)".into()
-        }
-        (SessionState::Expired, _) => "expired".into(),
-        (SessionState::None, _) => "not signed in".into(),
-    }
-}
-
-fn human(
-    name: &ProfileName,
+/// Everything status knows about one profile, ready to print.
+struct Report<'a> {
+    name: &'a ProfileName,
     source: Source,
     session: SessionState,
-    issuer: Option<&str>,
-    tokens: Option<&TokenState>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    let mut lines = vec![format!("profile:  {name} ({})", source.describe())];
-    if let Some(issuer) = issuer {
-        lines.push(format!("issuer:   {issuer}"));
-    }
-    if let Some(id) = tokens.map(|t| &t.identity).filter(|id| !id.is_empty()) {
-        let who = match (&id.email, &id.name) {
-            (Some(email), Some(name)) => format!("{email} ({name})"),
-            _ => id.display().unwrap_or_default().to_string(),
-        };
-        lines.push(format!("user:     {who}"));
-    }
-    lines.push(format!("state:    {}", state_line(session, tokens, now)));
-    lines.join("\n")
+    issuer: Option<&'a str>,
+    tokens: Option<&'a TokenState>,
+    now: DateTime<Utc>,
 }
 
-/// The stable `--json` object; it never carries a token.
-fn json(
-    name: &ProfileName,
-    source: Source,
-    session: SessionState,
-    issuer: Option<&str>,
-    tokens: Option<&TokenState>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "profile": name.as_str(),
-        "source": source,
-        "state": session,
-        "issuer": issuer,
-        "user": tokens.map(|t| &t.identity),
-        "scope": tokens.and_then(|t| t.scope.as_deref()),
-        "expires_at": tokens.and_then(|t| t.expires_at),
-        "expires_in": tokens.and_then(|t| t.usable_for(now)).map(|d| d.num_seconds().max(0)),
-    })
+impl Report<'_> {
+    fn usable_for(&self) -> Option<chrono::TimeDelta> {
+        self.tokens.and_then(|t| t.usable_for(self.now))
+    }
+
+    fn state_line(&self) -> String {
+        match (self.session, self.usable_for()) {
+            (SessionState::Valid, Some(left)) => {
+                format!("valid, expires in {}", ui::human_duration(left))
+            }
+            (SessionState::Valid, None) => "valid, no expiry".into(),
+            (SessionState::Refreshable, _) => {
+                "refreshable (access token expired; refreshes on next use)".into()
+            }
+            (SessionState::Expired, _) => "expired".into(),
+            (SessionState::None, _) => "not signed in".into(),
+        }
+    }
+
+    fn human(&self) -> String {
+        let mut lines = vec![format!(
+            "profile:  {} ({})",
+            self.name,
+            self.source.describe()
+        )];
+        if let Some(issuer) = self.issuer {
+            lines.push(format!("issuer:   {issuer}"));
+        }
+        if let Some(id) = self.tokens.map(|t| &t.identity).filter(|id| !id.is_empty()) {
+            let who = match (&id.email, &id.name) {
+                (Some(email), Some(name)) => format!("{email} ({name})"),
+                _ => id.display().unwrap_or_default().to_string(),
+            };
+            lines.push(format!("user:     {who}"));
+        }
+        lines.push(format!("state:    {}", self.state_line()));
+        lines.join("\n")
+    }
+
+    /// The stable `--json` object; it never carries a token.
+    fn json(&self) -> serde_json::Value {
+        let tokens = self.tokens;
+        serde_json::json!({
+            "profile": self.name.as_str(),
+            "source": self.source,
+            "state": self.session,
+            "issuer": self.issuer,
+            "user": tokens.map(|t| &t.identity),
+            "scope": tokens.and_then(|t| t.scope.as_deref()),
+            "expires_at": tokens.and_then(|t| t.expires_at),
+            "expires_in": self.usable_for().map(|d| d.num_seconds().max(0)),
+        })
+    }
 }

@@ -82,9 +82,7 @@ fn denied_login_exits_5_and_writes_nothing() {
     let provider = Provider::start();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
-    let mut cmd = scratch.keycard();
-    cmd.arg("login");
-    let pending = PendingLogin::start(cmd);
+    let pending = scratch.start_login(&[]);
     act_as_user(&provider.issuer, &pending.user_code(), "alice", true);
     let run = pending.finish();
     run.expect(5);
@@ -97,10 +95,8 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
     let provider = Provider::with(&["--device-ttl", "3"]);
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
-    let mut cmd = scratch.keycard();
-    cmd.arg("login");
     let started = std::time::Instant::now();
-    let run = PendingLogin::start(cmd).finish();
+    let run = scratch.start_login(&[]).finish();
     run.expect(5);
     assert!(run.stderr.contains("expired"), "{}", run.stderr);
     assert!(!scratch.token_file("p").exists());
@@ -203,9 +199,7 @@ fn login_with_a_valid_session_does_nothing_unless_forced() {
     );
 
     let old = scratch.tokens("p")["access_token"].clone();
-    let mut cmd = scratch.keycard();
-    cmd.args(["login", "--force"]);
-    let pending = PendingLogin::start(cmd);
+    let pending = scratch.start_login(&["--force"]);
     act_as_user(&provider.issuer, &pending.user_code(), "alice", false);
     pending.finish().expect(0);
     assert_ne!(scratch.tokens("p")["access_token"], old);
@@ -215,9 +209,7 @@ fn login_with_a_valid_session_does_nothing_unless_forced() {
 fn one_off_issuer_and_client_id_need_no_profile() {
     let provider = Provider::start();
     let scratch = Scratch::new();
-    let mut cmd = scratch.keycard();
-    cmd.args([
-        "login",
+    let pending = scratch.start_login(&[
         "--profile",
         "adhoc",
         "--issuer",
@@ -229,7 +221,6 @@ fn one_off_issuer_and_client_id_need_no_profile() {
         "--scope",
         "email",
     ]);
-    let pending = PendingLogin::start(cmd);
     act_as_user(&provider.issuer, &pending.user_code(), "carol", false);
     pending.finish().expect(0);
     let tokens = scratch.tokens("adhoc");
@@ -250,9 +241,7 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
     let provider = Provider::start();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
-    let mut cmd = scratch.keycard();
-    cmd.arg("login");
-    let pending = PendingLogin::start(cmd);
+    let pending = scratch.start_login(&[]);
     let pid = pending.child.id().to_string();
     assert!(
         std::process::Command::new("kill")
@@ -319,9 +308,7 @@ fn verbose_log_shows_requests_but_no_secret() {
     let provider = Provider::start();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
-    let mut cmd = scratch.keycard();
-    cmd.args(["login", "-v"]);
-    let pending = PendingLogin::start(cmd);
+    let pending = scratch.start_login(&["-v"]);
     act_as_user(&provider.issuer, &pending.user_code(), "erin", false);
     let run = pending.finish();
     run.expect(0);

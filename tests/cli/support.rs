@@ -55,6 +55,13 @@ impl Scratch {
         cmd
     }
 
+    /// Starts `keycard login ARGS --json --no-browser` and reads its device authorization.
+    pub fn start_login(&self, args: &[&str]) -> PendingLogin {
+        let mut cmd = self.keycard();
+        cmd.arg("login").args(args);
+        PendingLogin::start(cmd)
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.keycard().args(args).output().unwrap())
     }
@@ -328,9 +335,7 @@ impl PendingLogin {
 
 /// Signs `profile` in as `login` through the whole device flow; returns the finished run.
 pub fn login_as(scratch: &Scratch, provider: &Provider, profile: &str, login: &str) -> Run {
-    let mut cmd = scratch.keycard();
-    cmd.args(["login", "--profile", profile]);
-    let pending = PendingLogin::start(cmd);
+    let pending = scratch.start_login(&["--profile", profile]);
     act_as_user(&provider.issuer, &pending.user_code(), login, false);
     pending.finish()
 }
