@@ -2,7 +2,7 @@
 
 use crate::browser;
 use crate::cli::LoginArgs;
-use crate::config::Config;
+use crate::config::{Config, Profile};
 use crate::env::{Clock, Env};
 use crate::exit;
 use crate::fsio;
@@ -18,28 +18,12 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, _) = env.profile(&config)?;
     let saved = config.profile(&name);
-    let one_off = args.issuer.is_some() || args.client_id.is_some();
     if saved.is_none() && (args.issuer.is_none() || args.client_id.is_none()) {
         config.require(&name)?;
     }
-    let mut profile = saved.cloned().unwrap_or_default();
-    if let Some(issuer) = args.issuer {
-        // Another issuer: nothing configured for the old one applies.
-        profile.issuer = Some(issuer);
-        profile.discovered = None;
-        profile.device_authorization_endpoint = None;
-        profile.token_endpoint = None;
-        profile.revocation_endpoint = None;
-        profile.userinfo_endpoint = None;
-    }
-    if let Some(client_id) = args.client_id {
-        profile.client_id = Some(client_id);
-        profile.client_secret = None;
-    }
+    let one_off = args.issuer.is_some() || args.client_id.is_some();
     let asked_scopes = !args.scopes.is_empty();
-    if asked_scopes {
-        profile.scopes = Some(args.scopes);
-    }
+    let profile = for_this_run(saved, &args);
     let client_id = profile.client_id.clone().ok_or_else(|| {
         exit::usage(format!(
             "profile '{name}' has no client_id; set it with `keycard --profile {name} config set client_id ID`"
@@ -50,15 +34,19 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     }
 
     let token_path = env.paths.token_file(&name);
-    if !args.force && !asked_scopes {
-        // A damaged file is no reason to refuse: signing in again is how it gets fixed.
-        if let Ok(Some(stored)) = state::load(&token_path, name.as_str()) {
+    match state::load(&token_path, name.as_str()) {
+        Ok(Some(stored)) if !args.force && !asked_scopes => {
             let t = &stored.tokens;
             let same_client = t.client_id == client_id && t.issuer == profile.issuer;
             if same_client && t.state(env.clock.now()) == SessionState::Valid {
                 return already_signed_in(env, &name, t);
             }
         }
+        // Signing in again is the fix for a damaged file; say so before replacing it.
+        Err(e) => ui::warn(&format!(
+            "{e:#}; it will be replaced when this sign-in completes"
+        )),
+        _ => {}
     }
 
     // Fail on an unwritable config directory now, not after the user approved the code.
@@ -120,16 +108,12 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         TokenState::from_response(tokens?, env.clock.now(), profile.issuer.clone(), client_id);
     state::save(&token_path, &tokens)?;
 
-    let who = tokens
-        .identity
-        .display()
-        .map(|w| format!(" as {w}"))
-        .unwrap_or_default();
     ui::info(
         env,
         &format!(
-            "{} Signed in to profile '{name}'{who}.",
-            console::style("✓").green()
+            "{} Signed in to profile '{name}'{}.",
+            console::style("✓").green(),
+            as_who(&tokens)
         ),
     );
     if env.json {
@@ -138,12 +122,42 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn already_signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Result<()> {
-    let who = tokens
+/// The saved profile with this run's `--issuer`, `--client-id` and `--scope` applied.
+/// Nothing here is written back: overrides are for one run.
+fn for_this_run(saved: Option<&Profile>, args: &LoginArgs) -> Profile {
+    let mut profile = saved.cloned().unwrap_or_default();
+    if let Some(issuer) = &args.issuer {
+        // Another issuer: endpoints configured or discovered for the old one do not apply.
+        profile = Profile {
+            issuer: Some(issuer.clone()),
+            discovered: None,
+            device_authorization_endpoint: None,
+            token_endpoint: None,
+            revocation_endpoint: None,
+            userinfo_endpoint: None,
+            ..profile
+        };
+    }
+    if let Some(client_id) = &args.client_id {
+        // The secret belongs to the saved client, not this one.
+        profile.client_id = Some(client_id.clone());
+        profile.client_secret = None;
+    }
+    if !args.scopes.is_empty() {
+        profile.scopes = Some(args.scopes.clone());
+    }
+    profile
+}
+
+fn as_who(tokens: &TokenState) -> String {
+    tokens
         .identity
         .display()
         .map(|w| format!(" as {w}"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn already_signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Result<()> {
     let left = tokens
         .usable_for(env.clock.now())
         .map(|d| format!(" for {}", ui::human_duration(d)))
@@ -151,7 +165,9 @@ fn already_signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Resu
     ui::info(
         env,
         &format!(
-            "Already signed in to profile '{name}'{who}, valid{left}. Use `keycard login --force` to sign in again."
+            "Already signed in to profile '{name}'{}, valid{left}. \
+             Use `keycard login --profile {name} --force` to sign in again.",
+            as_who(tokens)
         ),
     );
     if env.json {

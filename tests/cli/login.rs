@@ -331,3 +331,19 @@ fn verbose_log_shows_requests_but_no_secret() {
         );
     }
 }
+
+#[test]
+fn login_over_a_damaged_token_file_warns_then_replaces_it() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+    std::fs::write(scratch.token_file("p"), "{\"access_to").unwrap();
+    let run = login_as(&scratch, &provider, "p", "frank");
+    run.expect(0);
+    assert!(
+        run.stderr.contains("auth-p.json is damaged") && run.stderr.contains("will be replaced"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(scratch.tokens("p")["identity"]["sub"], "frank");
+}
