@@ -186,7 +186,10 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
     if !yes && env.interactive() {
         let what = if has_tokens { " and its tokens" } else { "" };
         if !ui::confirm(&format!("Remove profile '{name}'{what}?"))? {
-            return Err(exit::fail(Code::Failure, "nothing removed"));
+            return Err(exit::fail(
+                Code::Failure,
+                "nothing removed (answer y to confirm, or pass -y)",
+            ));
         }
     }
     let mut edit = config.edit()?;

@@ -11,3 +11,4 @@ mod man;
 mod polling;
 mod status;
 mod support;
+mod terminal;

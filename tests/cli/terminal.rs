@@ -1,0 +1,189 @@
+//! What keycard does only for a person at a terminal: confirmation prompts and opening a
+//! browser. `script` (util-linux, always on Debian) gives it a pseudo-terminal.
+
+use crate::fake::{self, FakeServer};
+use crate::support::*;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+/// Runs keycard inside a pseudo-terminal, typing `input`; stdout and stderr come back merged.
+fn in_terminal(scratch: &Scratch, args: &[&str], envs: &[(&str, &str)], input: &str) -> Run {
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_keycard"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect();
+    let mut cmd = Command::new("script");
+    clean_env(&mut cmd);
+    cmd.env_remove("CI")
+        .env("KEYCARD_CONFIG_DIR", scratch.config_dir());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.args(["-qec", &line.join(" "), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("script(1) from util-linux");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn config_remove_asks_on_a_terminal() {
+    let scratch = Scratch::new();
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "x",
+            "--issuer",
+            "https://id.example.com",
+            "--client-id",
+            "c",
+        ])
+        .expect(0);
+    let no = in_terminal(&scratch, &["config", "remove", "x"], &[], "n\n");
+    no.expect(1);
+    assert!(
+        no.stdout.contains("Remove profile 'x'? [y/N]"),
+        "{}",
+        no.stdout
+    );
+    assert!(scratch.config_toml().contains("[profiles.x]"));
+    in_terminal(&scratch, &["config", "remove", "x"], &[], "y\n").expect(0);
+    assert!(!scratch.config_toml().contains("[profiles.x]"));
+}
+
+/// A provider that approves at once, and a BROWSER that records what it was asked to open.
+struct BrowserCase {
+    server: FakeServer,
+    scratch: Scratch,
+    opened: PathBuf,
+}
+
+impl BrowserCase {
+    fn new() -> BrowserCase {
+        let server = FakeServer::start(|req, _| match req.path.as_str() {
+            "/device" => fake::json(
+                200,
+                json!({"device_code": "dc", "user_code": "ABCD-EFGH", "interval": 1, "expires_in": 60,
+                       "verification_uri": "http://127.0.0.1:9/device",
+                       "verification_uri_complete": "http://127.0.0.1:9/device?user_code=ABCD-EFGH"}),
+            ),
+            _ => fake::json(
+                200,
+                json!({"access_token": "at", "token_type": "Bearer", "expires_in": 3600}),
+            ),
+        });
+        let scratch = Scratch::new();
+        scratch
+            .run(&[
+                "config",
+                "add",
+                "p",
+                "--client-id",
+                "c",
+                "--device-authorization-endpoint",
+                &format!("{}/device", server.url),
+                "--token-endpoint",
+                &format!("{}/token", server.url),
+            ])
+            .expect(0);
+        let opened = scratch.path().join("opened");
+        for name in ["recorder", "lynx"] {
+            let script = scratch.path().join(name);
+            std::fs::write(
+                &script,
+                format!("#!/bin/sh\necho \"$@\" >> {}\n", opened.display()),
+            )
+            .unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        BrowserCase {
+            server,
+            scratch,
+            opened,
+        }
+    }
+
+    fn browser(&self, name: &str) -> String {
+        self.scratch.path().join(name).display().to_string()
+    }
+
+    /// Logs in at a terminal with `envs`; returns what the browser was asked to open.
+    fn login(&self, extra: &[&str], envs: &[(&str, &str)]) -> Option<String> {
+        let _ = std::fs::remove_file(&self.opened);
+        let mut args = vec!["login", "--force"];
+        args.extend_from_slice(extra);
+        in_terminal(&self.scratch, &args, envs, "").expect(0);
+        wait_for(&self.opened)
+    }
+}
+
+/// The browser starts in the background while keycard waits a second to poll, so by the
+/// time keycard exits it has had a second already; allow a little more.
+fn wait_for(path: &Path) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_millis(400);
+    while Instant::now() < deadline {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            return Some(s.trim().to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn browser_opens_the_complete_link_only_where_a_person_can_see_it() {
+    let case = BrowserCase::new();
+    let recorder = case.browser("recorder");
+    let desktop = [("DISPLAY", ":0"), ("BROWSER", recorder.as_str())];
+    assert_eq!(
+        case.login(&[], &desktop).as_deref(),
+        Some("http://127.0.0.1:9/device?user_code=ABCD-EFGH"),
+        "a desktop terminal gets the prefilled link"
+    );
+    assert_eq!(
+        case.login(&["--no-browser"], &desktop),
+        None,
+        "--no-browser"
+    );
+    let ci = [desktop[0], desktop[1], ("CI", "true")];
+    assert_eq!(case.login(&[], &ci), None, "CI");
+    let ssh = [
+        ("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22"),
+        ("BROWSER", recorder.as_str()),
+    ];
+    assert_eq!(case.login(&[], &ssh), None, "SSH without a display");
+    let lynx = case.browser("lynx");
+    assert_eq!(
+        case.login(&[], &[("DISPLAY", ":0"), ("BROWSER", lynx.as_str())]),
+        None,
+        "text browser"
+    );
+
+    // Not a terminal at all: never.
+    let mut cmd = case.scratch.keycard();
+    cmd.args(["login", "--force"])
+        .env("DISPLAY", ":0")
+        .env("BROWSER", &recorder);
+    Run::from(cmd.output().unwrap()).expect(0);
+    assert_eq!(wait_for(&case.opened), None, "stderr is not a terminal");
+    assert!(case.server.requests("/token").len() >= 6);
+}
