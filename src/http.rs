@@ -114,7 +114,7 @@ impl Http {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_string();
+            .to_ascii_lowercase();
         let body = resp
             .body_mut()
             .with_config()
