@@ -146,6 +146,25 @@ impl PollState {
     }
 }
 
+/// How long to wait before the next poll, or `None` to give up: RFC 8628 §3.5 sends no
+/// request once the code has expired. A backoff that would overshoot the expiry is cut
+/// short to one last try an interval before it, so a network blip late in the window
+/// does not lose a sign-in the user is still completing.
+pub fn wait_within(
+    now: Duration,
+    deadline: Duration,
+    wanted: Duration,
+    interval: Duration,
+) -> Option<Duration> {
+    if now + wanted < deadline {
+        Some(wanted)
+    } else if wanted > interval && now + interval < deadline {
+        Some(deadline - interval - now)
+    } else {
+        None
+    }
+}
+
 /// Polls until the user approves or denies, or the code expires. `on_wait` sees how long
 /// the code has left before each wait (for a progress line).
 pub fn poll(
@@ -159,12 +178,11 @@ pub fn poll(
     let lifetime = code_lifetime(auth.expires_in);
     let deadline = clock.elapsed() + lifetime;
     let mut state = PollState::new(auth.interval);
-    let mut wait = state.interval();
+    let mut wanted = state.interval();
     let mut last_trouble = None;
     loop {
         let now = clock.elapsed();
-        // RFC 8628 §3.5: stop at expiry without another request.
-        if now + wait >= deadline {
+        let Some(wait) = wait_within(now, deadline, wanted, state.interval()) else {
             // Still failing to reach the provider when the code ran out: that is what the
             // user needs to hear about (exit 4), not the expiry it caused.
             return Err(match last_trouble {
@@ -176,7 +194,7 @@ pub fn poll(
                     "the code expired before the sign-in was approved; run `keycard login` again",
                 ),
             });
-        }
+        };
         on_wait(deadline - now);
         clock.sleep(wait);
         let form = client.form(vec![
@@ -198,7 +216,7 @@ pub fn poll(
             _ => None,
         };
         match state.next(outcome) {
-            Step::PollAfter(d) => wait = d,
+            Step::PollAfter(d) => wanted = d,
             Step::Done(t) => return Ok(*t),
             Step::Denied(m) => {
                 return Err(exit::fail(
@@ -293,6 +311,27 @@ mod tests {
             assert_eq!(wait(s.next(trouble())), 60);
         }
         assert_eq!(wait(s.next(err("authorization_pending", None))), 5);
+    }
+
+    #[test]
+    fn no_poll_at_or_after_the_expiry() {
+        let s = Duration::from_secs;
+        assert_eq!(wait_within(s(0), s(10), s(5), s(5)), Some(s(5)));
+        assert_eq!(
+            wait_within(s(5), s(10), s(5), s(5)),
+            None,
+            "would land on the expiry"
+        );
+        assert_eq!(wait_within(s(8), s(10), s(5), s(5)), None);
+    }
+
+    #[test]
+    fn a_long_backoff_is_cut_to_one_last_try_before_expiry() {
+        let s = Duration::from_secs;
+        // 60 s backoff with 50 s left: try once more 5 s before the end.
+        assert_eq!(wait_within(s(550), s(600), s(60), s(5)), Some(s(45)));
+        // Not even an interval left: give up.
+        assert_eq!(wait_within(s(596), s(600), s(60), s(5)), None);
     }
 
     #[test]

@@ -79,8 +79,14 @@ fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() 
     let run = scratch.run(&["login"]);
     run.expect(4);
     assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
-    // Polls at about 1 s and 3 s; the next would be at 7 s, past the 5 s expiry.
-    assert_eq!(server.requests("/token").len(), 2);
+    // Polls at about 1 s and 3 s, then the 4 s backoff would pass the 5 s expiry, so one
+    // last try at 4 s (an interval before it), and none after.
+    let gaps = server.gaps("/token");
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    assert!(
+        gaps[0] >= 1.9 && gaps[1] >= 0.9 && gaps[1] < 1.5,
+        "{gaps:?}"
+    );
     assert!(!scratch.token_file("p").exists());
 }
 
