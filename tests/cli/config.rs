@@ -6,17 +6,7 @@ const ISSUER: &str = "https://id.example.com";
 
 fn with_profile(name: &str) -> Scratch {
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            name,
-            "--issuer",
-            ISSUER,
-            "--client-id",
-            "cli-123",
-        ])
-        .expect(0);
+    scratch.add_profile(name, ISSUER, "cli-123");
     scratch
 }
 
@@ -31,17 +21,7 @@ fn add_creates_a_private_config_and_makes_the_first_profile_active() {
         assert_eq!(mode(&scratch.config_dir()), 0o700);
         assert_eq!(mode(&scratch.config_dir().join("config.toml")), 0o600);
     }
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "home",
-            "--issuer",
-            ISSUER,
-            "--client-id",
-            "x",
-        ])
-        .expect(0);
+    scratch.add_profile("home", ISSUER, "x");
     assert!(
         scratch.config_toml().contains("active = \"work\""),
         "a second add keeps the active one"
@@ -62,17 +42,7 @@ fn add_creates_a_private_config_and_makes_the_first_profile_active() {
 #[test]
 fn list_marks_the_profile_in_use() {
     let scratch = with_profile("work");
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "home",
-            "--issuer",
-            ISSUER,
-            "--client-id",
-            "x",
-        ])
-        .expect(0);
+    scratch.add_profile("home", ISSUER, "x");
     let list = scratch.run(&["config", "list"]);
     list.expect(0);
     assert!(list.stdout.contains("* work"), "{}", list.stdout);
@@ -356,15 +326,5 @@ fn plain_http_issuers_are_refused_except_loopback() {
     ]);
     run.expect(2);
     assert!(run.stderr.contains("https://"), "{}", run.stderr);
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "w",
-            "--issuer",
-            "http://127.0.0.1:9",
-            "--client-id",
-            "x",
-        ])
-        .expect(0);
+    scratch.add_profile("w", "http://127.0.0.1:9", "x");
 }

@@ -8,19 +8,7 @@ use serde_json::json;
 /// A profile with explicit endpoints on `server` (no discovery).
 fn profile_on(server: &FakeServer) -> Scratch {
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "p",
-            "--client-id",
-            "cli",
-            "--device-authorization-endpoint",
-            &format!("{}/device", server.url),
-            "--token-endpoint",
-            &format!("{}/token", server.url),
-        ])
-        .expect(0);
+    scratch.add_endpoint_profile("p", &server.url);
     scratch
 }
 
@@ -160,17 +148,7 @@ fn access_denied_description_reaches_the_user() {
 fn html_discovery_page_is_reported_with_url_and_status() {
     let server = FakeServer::start(|_, _| fake::html(200));
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "p",
-            "--issuer",
-            &server.url,
-            "--client-id",
-            "cli",
-        ])
-        .expect(0);
+    scratch.add_profile("p", &server.url, "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
     assert!(
@@ -190,17 +168,7 @@ fn html_discovery_page_is_reported_with_url_and_status() {
 #[test]
 fn unreachable_issuer_exits_4_with_one_line() {
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "p",
-            "--issuer",
-            "http://127.0.0.1:9",
-            "--client-id",
-            "cli",
-        ])
-        .expect(0);
+    scratch.add_profile("p", "http://127.0.0.1:9", "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);

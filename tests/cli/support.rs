@@ -55,6 +55,38 @@ impl Scratch {
         cmd
     }
 
+    /// `keycard config add NAME --issuer ISSUER --client-id CLIENT`, which must succeed.
+    pub fn add_profile(&self, name: &str, issuer: &str, client_id: &str) {
+        self.run(&[
+            "config",
+            "add",
+            name,
+            "--issuer",
+            issuer,
+            "--client-id",
+            client_id,
+        ])
+        .expect(0);
+    }
+
+    /// A profile whose explicit endpoints are `BASE/device` and `BASE/token` (no discovery).
+    pub fn add_endpoint_profile(&self, name: &str, base: &str) {
+        let device = format!("{base}/device");
+        let token = format!("{base}/token");
+        self.run(&[
+            "config",
+            "add",
+            name,
+            "--client-id",
+            "cli",
+            "--device-authorization-endpoint",
+            &device,
+            "--token-endpoint",
+            &token,
+        ])
+        .expect(0);
+    }
+
     /// Starts `keycard login ARGS --json --no-browser` and reads its device authorization.
     pub fn start_login(&self, args: &[&str]) -> PendingLogin {
         let mut cmd = self.keycard();
@@ -231,17 +263,7 @@ impl Provider {
 
     /// Adds profile `name` for this provider's public client.
     pub fn add_profile(&self, scratch: &Scratch, name: &str) {
-        scratch
-            .run(&[
-                "config",
-                "add",
-                name,
-                "--issuer",
-                &self.issuer,
-                "--client-id",
-                "keycard",
-            ])
-            .expect(0);
+        scratch.add_profile(name, &self.issuer, "keycard");
     }
 }
 

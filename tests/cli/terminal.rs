@@ -43,17 +43,7 @@ fn in_terminal(scratch: &Scratch, args: &[&str], envs: &[(&str, &str)], input: &
 #[test]
 fn config_remove_asks_on_a_terminal() {
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "x",
-            "--issuer",
-            "https://id.example.com",
-            "--client-id",
-            "c",
-        ])
-        .expect(0);
+    scratch.add_profile("x", "https://id.example.com", "c");
     let no = in_terminal(&scratch, &["config", "remove", "x"], &[], "n\n");
     no.expect(1);
     assert!(
@@ -88,19 +78,7 @@ impl BrowserCase {
             ),
         });
         let scratch = Scratch::new();
-        scratch
-            .run(&[
-                "config",
-                "add",
-                "p",
-                "--client-id",
-                "c",
-                "--device-authorization-endpoint",
-                &format!("{}/device", server.url),
-                "--token-endpoint",
-                &format!("{}/token", server.url),
-            ])
-            .expect(0);
+        scratch.add_endpoint_profile("p", &server.url);
         let opened = scratch.path().join("opened");
         for name in ["recorder", "lynx"] {
             let script = scratch.path().join(name);
