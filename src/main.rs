@@ -21,12 +21,6 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Backtraces are for developers; users get one line.
-    // SAFETY: no other thread exists yet.
-    unsafe {
-        std::env::remove_var("RUST_BACKTRACE");
-        std::env::remove_var("RUST_LIB_BACKTRACE");
-    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -43,6 +37,7 @@ fn main() -> ExitCode {
         Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let code = exit::code_of(&e);
+            // `{:#}` is the whole chain on one line, never a backtrace.
             let message = format!("{e:#}");
             if !message.is_empty() {
                 eprintln!(
