@@ -6,6 +6,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const AFTER_HELP: &str = "\
 Exit status: 0 success, 1 error, 2 bad usage, 3 not signed in, 4 provider unreachable,
@@ -14,7 +15,8 @@ Exit status: 0 success, 1 error, 2 bad usage, 3 not signed in, 4 provider unreac
 Examples:
   keycard config add work --issuer https://id.example.com --client-id my-cli
   keycard login --no-browser
-  keycard status";
+  keycard status
+  curl -H \"Authorization: Bearer $(keycard token)\" https://api.example.com/";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,11 +87,27 @@ pub enum Command {
     )]
     Login(LoginArgs),
 
-    /// Forget the profile's tokens
+    /// Forget the profile's tokens and revoke them at the provider
+    #[command(
+        after_help = "Examples:\n  keycard logout\n  keycard logout --profile prod --no-revoke\n  \
+                            keycard logout --all --yes"
+    )]
     Logout(LogoutArgs),
 
     /// Show the profile's session, offline (exit 0 when usable, 3 when not)
     Status(StatusArgs),
+
+    /// Print who the provider says you are, as JSON (refreshes first when needed)
+    Whoami,
+
+    /// Print a valid access token, refreshing it first when needed
+    #[command(
+        after_help = "The access token counts as expired 5 minutes before it really expires (or half its\n\
+                            lifetime, for tokens that live 10 minutes or less); keycard refreshes it then.\n\n\
+                            Examples:\n  curl -H \"Authorization: Bearer $(keycard token)\" https://api.example.com/\n  \
+                            keycard token --min-ttl 30m --profile prod\n  keycard token --json | jq .expires_at"
+    )]
+    Token(TokenArgs),
 
     /// Manage profiles in config.toml
     #[command(subcommand)]
@@ -120,7 +138,76 @@ pub struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LogoutArgs {}
+pub struct LogoutArgs {
+    /// Only delete the local tokens; do not revoke them at the provider
+    #[arg(long)]
+    pub no_revoke: bool,
+
+    /// Sign out of every profile that has tokens on file
+    #[arg(long)]
+    pub all: bool,
+
+    /// Do not ask for confirmation on a terminal
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Print the ID token instead of the access token
+    #[arg(long)]
+    pub id_token: bool,
+
+    /// Refresh unless the token stays valid at least this long (e.g. 90s, 30m, 1h)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_ttl: Option<Duration>,
+}
+
+/// "90", "90s", "30m", "1h30m", "2d": what people type for a lifetime. At most a year.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let bad = || format!("{raw:?} is not a duration; write it like 90s, 30m or 1h30m");
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: u64 = text.parse().map_err(|_| bad())?;
+        return check_duration_limit(secs, raw);
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    check_duration_limit(total, raw)
+}
+
+fn check_duration_limit(secs: u64, raw: &str) -> Result<Duration, String> {
+    const YEAR: u64 = 365 * 86_400;
+    if secs > YEAR {
+        return Err(format!("{raw:?} is longer than a year"));
+    }
+    Ok(Duration::from_secs(secs))
+}
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {}

@@ -31,6 +31,8 @@ const SECRET_KEYS: &[&str] = &[
 pub struct Http {
     agent: ureq::Agent,
     verbose: bool,
+    /// Replaces the overall timeout for every call (see `with_timeout`).
+    timeout: Option<Duration>,
 }
 
 /// An HTTP answer of any status.
@@ -60,12 +62,25 @@ impl Http {
         Ok(Http {
             agent: config.into(),
             verbose,
+            timeout: None,
         })
+    }
+
+    /// The same client with a shorter overall timeout per call, for calls that must not
+    /// hold the user up (revocation on logout).
+    pub fn with_timeout(self, timeout: Duration) -> Http {
+        Http {
+            timeout: Some(timeout),
+            ..self
+        }
     }
 
     pub fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply> {
         self.log(format_args!("> GET {url}"));
         let mut req = self.agent.get(url);
+        if let Some(t) = self.timeout {
+            req = req.config().timeout_global(Some(t)).build();
+        }
         if let Some(token) = bearer {
             req = req.header("Authorization", format!("Bearer {token}"));
         }
@@ -87,6 +102,9 @@ impl Http {
             self.log(format_args!("> POST {url} {}", shown.join("&")));
         }
         let mut req = self.agent.post(url);
+        if let Some(t) = self.timeout {
+            req = req.config().timeout_global(Some(t)).build();
+        }
         if let Some((user, password)) = basic {
             // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
             let enc =

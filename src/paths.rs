@@ -60,6 +60,35 @@ impl Paths {
     pub fn token_file(&self, profile: &ProfileName) -> PathBuf {
         self.dir.join(format!("auth-{profile}.json"))
     }
+
+    /// Taken by whoever changes the profile's token file (refresh, login, logout). It is
+    /// never deleted: unlinking a lock file others may hold would let two writers in.
+    pub fn lock_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.lock"))
+    }
+
+    /// Profiles with a token file in the directory, whether or not config.toml names them.
+    pub fn profiles_with_tokens(&self) -> Result<Vec<ProfileName>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", self.dir.display()));
+            }
+        };
+        let mut names: Vec<ProfileName> = entries
+            .filter_map(|entry| {
+                let file = entry.ok()?.file_name();
+                let name = file
+                    .to_str()?
+                    .strip_prefix("auth-")?
+                    .strip_suffix(".json")?;
+                ProfileName::parse(name).ok()
+            })
+            .collect();
+        names.sort();
+        Ok(names)
+    }
 }
 
 /// `$XDG_CONFIG_HOME/keycard`, else `~/.config/keycard`. macOS gets `~/.config` too, like

@@ -7,6 +7,7 @@ use crate::env::{Clock, Env};
 use crate::exit;
 use crate::fsio;
 use crate::http::Http;
+use crate::lock;
 use crate::oauth::device::{self, Client};
 use crate::oauth::{check_endpoint, discovery};
 use crate::paths::ProfileName;
@@ -106,6 +107,8 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     progress.finish();
     let tokens =
         TokenState::from_response(tokens?, env.clock.now(), profile.issuer.clone(), client_id);
+    // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
+    let _lock = lock::acquire(&env.paths, &name)?;
     state::save(&token_path, &tokens)?;
 
     ui::info(

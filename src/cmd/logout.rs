@@ -1,30 +1,164 @@
-//! `keycard logout`: forget the profile's tokens.
+//! `keycard logout`: revoke the profile's tokens at the provider (RFC 7009) when it offers
+//! a revocation endpoint, then delete the token file, whatever the provider said.
 
 use crate::cli::LogoutArgs;
 use crate::config::Config;
 use crate::env::Env;
+use crate::exit::{self, Code};
+use crate::http::Http;
+use crate::lock;
+use crate::oauth::device::Client;
+use crate::oauth::discovery::{self, After};
+use crate::oauth::token::{self, Hint};
+use crate::paths::ProfileName;
+use crate::session;
+use crate::state::{self, TokenState};
 use crate::ui;
 use anyhow::{Context, Result};
+use std::time::Duration;
 
-pub fn run(_args: LogoutArgs, env: &Env) -> Result<()> {
+/// Signing out must not hang on a provider that is down: revocation gets this long.
+const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What happened at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Revocation {
+    Revoked,
+    Skipped,
+    NotOffered,
+    Failed,
+}
+
+pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
-    let (name, _) = env.profile(&config)?;
-    let path = env.paths.token_file(&name);
-    match std::fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            ui::info(env, "No credentials on file.");
-            return Ok(());
+    let names = if args.all {
+        env.paths.profiles_with_tokens()?
+    } else {
+        let (name, _) = env.profile(&config)?;
+        vec![name]
+    };
+    let on_file: Vec<ProfileName> = names
+        .into_iter()
+        .filter(|n| std::fs::symlink_metadata(env.paths.token_file(n)).is_ok())
+        .collect();
+    if on_file.is_empty() {
+        ui::info(env, "No credentials on file.");
+        if env.json {
+            ui::out(&serde_json::json!({ "signed_out": [] }).to_string())?;
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        Ok(meta) if meta.is_dir() => {
-            anyhow::bail!(
-                "{} is a directory, not a token file; remove it by hand",
-                path.display()
-            )
-        }
-        Ok(_) => {}
+        return Ok(());
     }
-    std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
-    ui::info(env, &format!("Signed out of profile '{name}'."));
+
+    if env.interactive() && !args.yes {
+        let list: Vec<&str> = on_file.iter().map(ProfileName::as_str).collect();
+        let question = match list.as_slice() {
+            [one] => format!("Sign out of profile '{one}'?"),
+            many => format!("Sign out of {} profiles ({})?", many.len(), many.join(", ")),
+        };
+        if !ui::confirm(&question)? {
+            ui::info(env, "Nothing changed.");
+            return Err(exit::silent(Code::Failure));
+        }
+    }
+
+    let mut results = Vec::new();
+    for name in &on_file {
+        let revocation = sign_out(env, &config, name, !args.no_revoke)?;
+        results.push(serde_json::json!({ "profile": name.as_str(), "revocation": revocation }));
+    }
+    if env.json {
+        ui::out(&serde_json::json!({ "signed_out": results }).to_string())?;
+    }
     Ok(())
+}
+
+/// Revokes (if asked and possible), then deletes the token file, under the profile's lock
+/// so a refresh running at the same moment cannot write the file back.
+fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Result<Revocation> {
+    let _lock = lock::acquire(&env.paths, name)?;
+    let path = env.paths.token_file(name);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        // Another keycard signed out meanwhile.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Revocation::Skipped),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if meta.is_dir() {
+        anyhow::bail!(
+            "{} is a directory, not a token file; remove it by hand",
+            path.display()
+        );
+    }
+    let tokens = match state::load(&path, name.as_str()) {
+        Ok(stored) => stored.map(|s| s.tokens),
+        Err(e) => {
+            ui::warn(&format!("{e:#}; deleting it without revoking anything"));
+            None
+        }
+    };
+
+    let revocation = match tokens {
+        Some(tokens) if revoke => match revoke_at_provider(env, config, name, &tokens) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                ui::warn(&format!(
+                    "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
+                     they stay valid there until they expire"
+                ));
+                Revocation::Failed
+            }
+        },
+        _ => Revocation::Skipped,
+    };
+
+    std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
+    let how = match revocation {
+        Revocation::Revoked => "; the provider revoked its tokens",
+        Revocation::NotOffered => {
+            "; the provider offers no revocation endpoint, so its tokens stay valid until they expire"
+        }
+        Revocation::Skipped if revoke => "",
+        Revocation::Skipped => " (tokens not revoked at the provider)",
+        Revocation::Failed => " (local tokens deleted)",
+    };
+    ui::info(env, &format!("Signed out of profile '{name}'{how}."));
+    Ok(revocation)
+}
+
+/// RFC 7009: the refresh token first (most providers then drop the access tokens issued
+/// with it), then the access token.
+fn revoke_at_provider(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    tokens: &TokenState,
+) -> Result<Revocation> {
+    let provider = session::provider_profile(config, name, tokens);
+    let http = Http::new(provider.ca_file.as_deref(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
+    let (endpoint, fresh) = discovery::endpoint_after_login(
+        &http,
+        &provider,
+        tokens.issuer.as_deref(),
+        After::Revocation,
+    )?;
+    session::cache_discovery(config, name, tokens, fresh);
+    let Some(endpoint) = endpoint else {
+        return Ok(Revocation::NotOffered);
+    };
+    let client = Client {
+        id: &tokens.client_id,
+        secret: provider.client_secret.as_deref(),
+    };
+    if let Some(refresh) = &tokens.refresh_token {
+        token::revoke(&http, &endpoint, &client, refresh.expose(), Hint::Refresh)?;
+    }
+    token::revoke(
+        &http,
+        &endpoint,
+        &client,
+        tokens.access_token.expose(),
+        Hint::Access,
+    )?;
+    Ok(Revocation::Revoked)
 }

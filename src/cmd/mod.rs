@@ -4,6 +4,8 @@ mod config;
 mod login;
 mod logout;
 mod status;
+mod token;
+mod whoami;
 
 use crate::cli::Command;
 use crate::env::Env;
@@ -14,6 +16,8 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Login(args) => login::run(args, env),
         Command::Logout(args) => logout::run(args, env),
         Command::Status(args) => status::run(args, env),
+        Command::Whoami => whoami::run(env),
+        Command::Token(args) => token::run(args, env),
         Command::Config(cmd) => config::run(cmd, env),
     }
 }

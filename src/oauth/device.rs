@@ -42,7 +42,7 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
-    fn form<'f>(&'f self, mut form: Vec<(&'f str, &'f str)>) -> Vec<(&'f str, &'f str)> {
+    pub(crate) fn form<'f>(&'f self, mut form: Vec<(&'f str, &'f str)>) -> Vec<(&'f str, &'f str)> {
         form.push(("client_id", self.id));
         if let Some(secret) = self.secret {
             form.push(("client_secret", secret));

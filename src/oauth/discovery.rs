@@ -80,6 +80,65 @@ pub fn endpoints(
     Ok((endpoints, fresh))
 }
 
+/// The endpoints a signed-in session uses after login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Token,
+    Revocation,
+    Userinfo,
+}
+
+impl After {
+    fn key(self) -> &'static str {
+        match self {
+            After::Token => "token_endpoint",
+            After::Revocation => "revocation_endpoint",
+            After::Userinfo => "userinfo_endpoint",
+        }
+    }
+
+    fn pick(self, explicit: &Profile, found: &Discovered) -> Option<String> {
+        let (a, b) = match self {
+            After::Token => (&explicit.token_endpoint, &found.token_endpoint),
+            After::Revocation => (&explicit.revocation_endpoint, &found.revocation_endpoint),
+            After::Userinfo => (&explicit.userinfo_endpoint, &found.userinfo_endpoint),
+        };
+        a.clone().or_else(|| b.clone())
+    }
+}
+
+/// One endpoint for a command after login: the profile's explicit setting, else the
+/// cached discovery for `issuer`, else discovery. `Ok((None, _))` means the provider
+/// does not offer it. Also returns fresh discovery results worth caching.
+pub fn endpoint_after_login(
+    http: &Http,
+    profile: &Profile,
+    issuer: Option<&str>,
+    which: After,
+) -> Result<(Option<String>, Option<Discovered>)> {
+    let none = Discovered::default();
+    if let Some(url) = which.pick(profile, &none) {
+        return Ok((Some(check_endpoint(which.key(), &url)?.to_string()), None));
+    }
+    let cached = profile
+        .discovered
+        .as_ref()
+        .filter(|d| issuer.is_some_and(|i| same_issuer(&d.issuer, i)));
+    let (found, fresh) = match (cached, issuer) {
+        (Some(cached), _) => (cached.clone(), None),
+        (None, Some(issuer)) => {
+            let d = discover(http, issuer)?;
+            (d.clone(), Some(d))
+        }
+        (None, None) => return Ok((None, None)),
+    };
+    let url = which
+        .pick(profile, &found)
+        .map(|u| check_endpoint(which.key(), &u).map(|u| u.to_string()))
+        .transpose()?;
+    Ok((url, fresh))
+}
+
 /// Fetches the issuer's metadata: OpenID Connect discovery, then RFC 8414.
 pub fn discover(http: &Http, issuer: &str) -> Result<Discovered> {
     let base = check_endpoint("issuer", issuer)?;

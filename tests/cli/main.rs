@@ -12,3 +12,4 @@ mod polling;
 mod status;
 mod support;
 mod terminal;
+mod tokens;

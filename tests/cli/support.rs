@@ -102,6 +102,19 @@ impl Scratch {
         let text = std::fs::read_to_string(self.token_file(profile)).unwrap();
         serde_json::from_str(&text).unwrap()
     }
+
+    /// Rewrites the profile's token file (keeping its mode) after `change`.
+    pub fn edit_tokens(&self, profile: &str, change: impl FnOnce(&mut Value)) {
+        let mut tokens = self.tokens(profile);
+        change(&mut tokens);
+        std::fs::write(self.token_file(profile), tokens.to_string()).unwrap();
+    }
+
+    /// Makes the access token expire `secs` from now (negative: in the past).
+    pub fn expire_in(&self, profile: &str, secs: i64) {
+        let at = chrono::Utc::now() + chrono::TimeDelta::seconds(secs);
+        self.edit_tokens(profile, |t| t["expires_at"] = serde_json::json!(at));
+    }
 }
 
 impl Drop for Scratch {
@@ -259,6 +272,26 @@ impl Provider {
             serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default())
                 .unwrap_or(Value::Null),
         )
+    }
+
+    /// How many token requests of `grant` the provider saw ("refresh_token", ...).
+    pub fn token_requests(&self, grant: &str) -> u64 {
+        self.stats()["token_requests"][grant].as_u64().unwrap_or(0)
+    }
+
+    /// Whether the provider still considers `token` active (RFC 7662 introspection).
+    pub fn is_active(&self, token: &str) -> bool {
+        let mut resp = ureq::post(format!("{}/token/introspection", self.issuer))
+            .header(
+                "Authorization",
+                "Basic aW50cm9zcGVjdG9yOmludHJvc3BlY3Rvci1zZWNyZXQ=",
+            )
+            .send_form([("token", token)])
+            .unwrap();
+        let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        body["active"]
+            .as_bool()
+            .expect("introspection answers `active`")
     }
 
     /// Adds profile `name` for this provider's public client.

@@ -1,0 +1,57 @@
+//! `keycard token`: a valid access token on stdout, for `$(keycard token)`. A valid cached
+//! token costs one file read and no network; an expiring one is refreshed first.
+
+use crate::cli::TokenArgs;
+use crate::config::Config;
+use crate::env::{Clock, Env};
+use crate::exit::{self, Code};
+use crate::session;
+use crate::ui;
+use anyhow::Result;
+use chrono::TimeDelta;
+
+pub fn run(args: TokenArgs, env: &Env) -> Result<()> {
+    let config = Config::load(&env.paths)?;
+    let (name, _) = env.profile(&config)?;
+    let min_ttl = args
+        .min_ttl
+        .and_then(|d| TimeDelta::from_std(d).ok())
+        .unwrap_or(TimeDelta::zero());
+    let tokens = session::fresh_tokens(env, &config, &name, min_ttl)?;
+
+    let printed = if args.id_token {
+        tokens.id_token.as_ref().ok_or_else(|| {
+            exit::fail(
+                Code::Failure,
+                format!(
+                    "profile '{name}' has no ID token; the provider issues one only for the \
+                     `openid` scope (`keycard --profile {name} config set scopes \"openid ...\"`, then log in again)"
+                ),
+            )
+        })?
+    } else {
+        &tokens.access_token
+    };
+    if env.json {
+        let kind = if args.id_token {
+            "id_token"
+        } else {
+            "access_token"
+        };
+        let expires_in = tokens.expires_at.map(|exp| {
+            exp.signed_duration_since(env.clock.now())
+                .num_seconds()
+                .max(0)
+        });
+        let mut object = serde_json::json!({
+            "token_type": tokens.token_type,
+            "expires_at": tokens.expires_at,
+            "expires_in": expires_in,
+            "scope": tokens.scope,
+        });
+        object[kind] = serde_json::Value::String(printed.expose().to_string());
+        ui::out(&object.to_string())
+    } else {
+        ui::out(printed.expose())
+    }
+}

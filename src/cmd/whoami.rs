@@ -1,0 +1,84 @@
+//! `keycard whoami`: the claims the provider's userinfo endpoint returns for the session,
+//! as JSON; without a userinfo endpoint, the ID token's claims, saying so.
+
+use crate::config::Config;
+use crate::env::Env;
+use crate::exit::{self, Code};
+use crate::http::Http;
+use crate::identity;
+use crate::oauth::discovery::{self, After};
+use crate::session;
+use crate::ui;
+use anyhow::Result;
+use chrono::TimeDelta;
+use serde_json::{Map, Value};
+
+pub fn run(env: &Env) -> Result<()> {
+    let config = Config::load(&env.paths)?;
+    let (name, _) = env.profile(&config)?;
+    let tokens = session::fresh_tokens(env, &config, &name, TimeDelta::zero())?;
+    let provider = session::provider_profile(&config, &name, &tokens);
+    let http = Http::new(provider.ca_file.as_deref(), env.verbose)?;
+    let (userinfo, fresh) = discovery::endpoint_after_login(
+        &http,
+        &provider,
+        tokens.issuer.as_deref(),
+        After::Userinfo,
+    )?;
+    session::cache_discovery(&config, &name, &tokens, fresh);
+
+    let claims = match userinfo {
+        Some(url) => from_userinfo(&http, &url, tokens.access_token.expose(), &name)?,
+        None => {
+            let claims = tokens
+                .id_token
+                .as_ref()
+                .and_then(|t| identity::claims(t.expose()))
+                .ok_or_else(|| {
+                    exit::fail(
+                        Code::Failure,
+                        "the provider offers no userinfo endpoint and the session has no ID \
+                         token; set one with `keycard config set userinfo_endpoint URL`",
+                    )
+                })?;
+            ui::warn(
+                "the provider offers no userinfo endpoint; showing the claims of the ID token \
+                 received at sign-in",
+            );
+            claims
+        }
+    };
+    ui::out(&serde_json::to_string_pretty(&Value::Object(claims))?)
+}
+
+fn from_userinfo(
+    http: &Http,
+    url: &str,
+    access_token: &str,
+    name: &crate::paths::ProfileName,
+) -> Result<Map<String, Value>> {
+    let reply = http.get(url, Some(access_token))?;
+    match reply.status {
+        401 | 403 => {
+            return Err(exit::fail(
+                Code::NotSignedIn,
+                format!(
+                    "{url} rejected the access token of profile '{name}' (HTTP {}); \
+                     run `keycard login --profile {name}`",
+                    reply.status
+                ),
+            ));
+        }
+        s if !(200..300).contains(&s) => {
+            return Err(exit::network(format!("{url} answered HTTP {s}")));
+        }
+        _ => {}
+    }
+    // OIDC Core §5.3.2: a userinfo answer may be a signed JWT instead of JSON.
+    if reply.content_type.starts_with("application/jwt") {
+        let text = String::from_utf8_lossy(&reply.body);
+        return identity::claims(text.trim())
+            .ok_or_else(|| exit::network(format!("{url} sent a JWT keycard cannot read")));
+    }
+    reply.fields()
+}

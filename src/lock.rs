@@ -1,0 +1,72 @@
+//! The per-profile lock that makes refresh safe under concurrency: whoever holds it may
+//! change the profile's token file; everyone else waits, then re-reads the file.
+//!
+//! It is an advisory `flock` on a small file beside the token file. The kernel drops it
+//! when its holder exits, however it exits, so a killed keycard never leaves a lock that
+//! blocks anyone. `status` never takes it.
+
+use crate::fsio;
+use crate::paths::{Paths, ProfileName};
+use anyhow::{Context, Result};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::time::{Duration, Instant};
+
+/// Longer than any refresh can take (two HTTP timeouts), so waiting this long means a
+/// holder is stuck (stopped with Ctrl-Z, say), not slow.
+const WAIT_LIMIT: Duration = Duration::from_secs(75);
+const RETRY_EVERY: Duration = Duration::from_millis(10);
+
+/// Held until dropped.
+pub struct ProfileLock {
+    _file: File,
+}
+
+/// Takes the profile's lock, waiting for another keycard that holds it.
+pub fn acquire(paths: &Paths, profile: &ProfileName) -> Result<ProfileLock> {
+    fsio::ensure_private_dir(paths.dir())?;
+    let path = paths.lock_file(profile);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(ProfileLock { _file: file }),
+            Err(TryLockError::WouldBlock) if started.elapsed() < WAIT_LIMIT => {
+                std::thread::sleep(RETRY_EVERY);
+            }
+            Err(TryLockError::WouldBlock) => anyhow::bail!(
+                "another keycard process has held the lock on profile '{profile}' for over {}s; \
+                 end it (`fuser {}` finds it) and try again",
+                WAIT_LIMIT.as_secs(),
+                path.display()
+            ),
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_and_a_dropped_lock_frees_it() {
+        let dir = std::env::temp_dir().join(format!("keycard-lock-{}", std::process::id()));
+        let paths = Paths::new(Some(dir.clone())).unwrap();
+        let name = ProfileName::parse("p").unwrap();
+        let first = acquire(&paths, &name).unwrap();
+        let other = File::open(paths.lock_file(&name)).unwrap();
+        assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
+        drop(first);
+        assert!(other.try_lock().is_ok());
+        drop(other);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

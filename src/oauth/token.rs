@@ -1,0 +1,67 @@
+//! What happens to tokens after sign-in: refreshing them (RFC 6749 §6) and revoking them
+//! (RFC 7009).
+
+use super::device::Client;
+use super::{Answer, TokenResponse, read_answer};
+use crate::exit::{self, Code};
+use crate::http::Http;
+use anyhow::Result;
+
+/// Trades a refresh token for new tokens. A refusal (`invalid_grant` and the like) is a
+/// `NotSignedIn` error; trouble reaching the provider is a `Network` error, which callers
+/// may survive with a still-valid access token.
+pub fn refresh(
+    http: &Http,
+    endpoint: &str,
+    client: &Client,
+    refresh_token: &str,
+) -> Result<TokenResponse> {
+    let form = client.form(vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ]);
+    let reply = http.post_form(endpoint, &form, None)?;
+    match read_answer::<TokenResponse>(&reply, "token response")? {
+        Answer::Ok(tokens) => Ok(tokens),
+        Answer::Error(e) => Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "the provider refused to refresh the session ({})",
+                e.summary()
+            ),
+        )),
+        Answer::ServerTrouble(m) => Err(exit::network(m)),
+    }
+}
+
+/// Which kind of token is being revoked (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Debug, Clone, Copy)]
+pub enum Hint {
+    Refresh,
+    Access,
+}
+
+/// Asks the provider to revoke `token`. RFC 7009 §2.2: 200 means done, and is also the
+/// answer for a token that was already invalid.
+pub fn revoke(http: &Http, endpoint: &str, client: &Client, token: &str, hint: Hint) -> Result<()> {
+    let hint = match hint {
+        Hint::Refresh => "refresh_token",
+        Hint::Access => "access_token",
+    };
+    let form = client.form(vec![("token", token), ("token_type_hint", hint)]);
+    let reply = http.post_form(endpoint, &form, None)?;
+    if reply.is_success() {
+        return Ok(());
+    }
+    match read_answer::<serde_json::Value>(&reply, "revocation response") {
+        Ok(Answer::Error(e)) => Err(exit::fail(
+            Code::Failure,
+            format!("{} refused: {}", reply.url, e.summary()),
+        )),
+        Ok(_) => Err(exit::network(format!(
+            "{} answered HTTP {}",
+            reply.url, reply.status
+        ))),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,298 @@
+//! A usable session for the commands that need a token (`token`, `whoami`): the token
+//! file, refreshed when needed, once, however many keycard processes ask at the same
+//! moment.
+//!
+//! The shape: read the file without a lock (the common case, a valid token, costs one
+//! read and no network); if it needs a refresh, take the profile's lock, read the file
+//! again (another process may have refreshed it meanwhile), and only then refresh and
+//! save under the lock. A provider that rotates refresh tokens therefore sees each one
+//! used exactly once.
+
+use crate::config::{Config, Profile};
+use crate::env::{Clock, Env};
+use crate::exit::{self, Code};
+use crate::http::Http;
+use crate::lock;
+use crate::oauth::device::Client;
+use crate::oauth::discovery::{self, After};
+use crate::oauth::token;
+use crate::paths::ProfileName;
+use crate::state::{self, TokenState};
+use crate::ui;
+use anyhow::Result;
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// The profile's tokens, valid for at least the margin and `min_ttl`, refreshing first
+/// when they are not. Exit 3 when there is no session or the provider refuses to refresh
+/// it; exit 4 when the provider cannot be reached and the old token has really expired.
+pub fn fresh_tokens(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    min_ttl: TimeDelta,
+) -> Result<TokenState> {
+    let path = env.paths.token_file(name);
+    let tokens = read(env, config, name)?;
+    if good_enough(&tokens, env.clock.now(), min_ttl) {
+        return Ok(tokens);
+    }
+    if tokens.refresh_token.is_none() {
+        return without_refresh_token(env, name, tokens);
+    }
+
+    let _lock = lock::acquire(&env.paths, name)?;
+    let tokens = read(env, config, name)?;
+    if good_enough(&tokens, env.clock.now(), min_ttl) {
+        // Another keycard refreshed while we waited for the lock.
+        return Ok(tokens);
+    }
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
+        return without_refresh_token(env, name, tokens);
+    };
+
+    let provider = provider_profile(config, name, &tokens);
+    let answer = Http::new(provider.ca_file.as_deref(), env.verbose).and_then(|http| {
+        let (endpoint, fresh) = discovery::endpoint_after_login(
+            &http,
+            &provider,
+            tokens.issuer.as_deref(),
+            After::Token,
+        )?;
+        cache_discovery(config, name, &tokens, fresh);
+        let endpoint = endpoint.ok_or_else(|| {
+            exit::usage(format!(
+                "no token endpoint is known for profile '{name}'; set it with \
+                 `keycard --profile {name} config set token_endpoint URL`"
+            ))
+        })?;
+        let client = Client {
+            id: &tokens.client_id,
+            secret: provider.client_secret.as_deref(),
+        };
+        token::refresh(&http, &endpoint, &client, refresh_token.expose())
+    });
+
+    let now = env.clock.now();
+    match answer {
+        Ok(resp) => {
+            let fresh = renewed(
+                &tokens,
+                TokenState::from_response(
+                    resp,
+                    now,
+                    tokens.issuer.clone(),
+                    tokens.client_id.clone(),
+                ),
+            );
+            state::save(&path, &fresh)?;
+            if !good_enough(&fresh, now, min_ttl) && !min_ttl.is_zero() {
+                ui::warn(&format!(
+                    "the provider issues tokens that live {}, less than --min-ttl asks",
+                    lifetime(&fresh).map_or("briefly".into(), ui::human_duration)
+                ));
+            }
+            Ok(fresh)
+        }
+        Err(e) if exit::code_of(&e) == Code::NotSignedIn => Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "{e:#}; profile '{name}' must sign in again: run `keycard login --profile {name}`"
+            ),
+        )),
+        Err(e) if exit::code_of(&e) == Code::Network => {
+            match tokens.expires_at.map(|exp| exp.signed_duration_since(now)) {
+                Some(left) if left > TimeDelta::zero() => {
+                    ui::warn(&format!(
+                        "could not refresh profile '{name}' ({e:#}); using its current access \
+                         token, which expires in {}",
+                        ui::human_duration(left)
+                    ));
+                    Ok(tokens)
+                }
+                _ => Err(exit::network(format!(
+                    "could not refresh profile '{name}', whose access token has expired: {e:#}"
+                ))),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The token file, or exit 3 saying how to get one.
+fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
+    let path = env.paths.token_file(name);
+    match state::load(&path, name.as_str())? {
+        Some(stored) => {
+            if stored.loose_mode {
+                ui::warn(&format!(
+                    "{} can be read by other users; fix it with `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            Ok(stored.tokens)
+        }
+        None if config.profile(name).is_none() => Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "no profile named '{name}' and no tokens for it; add it with \
+                 `keycard config add {name} --issuer URL --client-id ID`, then `keycard login --profile {name}`"
+            ),
+        )),
+        None => Err(exit::fail(
+            Code::NotSignedIn,
+            format!("not signed in to profile '{name}'; run `keycard login --profile {name}`"),
+        )),
+    }
+}
+
+/// Valid beyond the margin, and for at least `min_ttl`.
+fn good_enough(tokens: &TokenState, now: DateTime<Utc>, min_ttl: TimeDelta) -> bool {
+    match tokens.expires_at {
+        None => true,
+        Some(exp) => {
+            let left = exp.signed_duration_since(now);
+            left > tokens.margin() && left >= min_ttl
+        }
+    }
+}
+
+fn lifetime(tokens: &TokenState) -> Option<TimeDelta> {
+    tokens
+        .expires_at
+        .map(|exp| exp.signed_duration_since(tokens.issued_at))
+}
+
+/// No refresh token: a token still inside its margin is handed out with a warning (it
+/// is all there is); an expired one means signing in again.
+fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<TokenState> {
+    let left = tokens
+        .expires_at
+        .map(|exp| exp.signed_duration_since(env.clock.now()))
+        .unwrap_or(TimeDelta::MAX);
+    if left > TimeDelta::zero() {
+        ui::warn(&format!(
+            "profile '{name}' has no refresh token and its access token expires in {}; \
+             run `keycard login --profile {name}` for a new one",
+            ui::human_duration(left)
+        ));
+        return Ok(tokens);
+    }
+    Err(exit::fail(
+        Code::NotSignedIn,
+        format!(
+            "the session of profile '{name}' has expired and cannot be refreshed (the provider \
+             gave no refresh token); run `keycard login --profile {name}`"
+        ),
+    ))
+}
+
+/// The refreshed tokens, keeping what the provider did not resend: a refresh token that
+/// was not rotated, the ID token and the identity taken from it, the granted scope.
+fn renewed(old: &TokenState, mut new: TokenState) -> TokenState {
+    if new.refresh_token.is_none() {
+        new.refresh_token = old.refresh_token.clone();
+    }
+    if new.id_token.is_none() {
+        new.id_token = old.id_token.clone();
+        new.identity = old.identity.clone();
+    }
+    if new.scope.is_none() {
+        new.scope = old.scope.clone();
+    }
+    new
+}
+
+/// Where the tokens came from, as a profile: the saved profile when the tokens were
+/// issued for its issuer (its endpoints and cached discovery apply, and its secret when
+/// the client matches), else a bare profile for the issuer on file (a one-off login).
+pub fn provider_profile(config: &Config, name: &ProfileName, tokens: &TokenState) -> Profile {
+    let saved = config.profile(name).cloned().unwrap_or_default();
+    let same_client = saved.client_id.as_deref() == Some(tokens.client_id.as_str());
+    let mut profile = if saved.issuer == tokens.issuer {
+        saved.clone()
+    } else {
+        Profile {
+            issuer: tokens.issuer.clone(),
+            ca_file: saved.ca_file.clone(),
+            ..Profile::default()
+        }
+    };
+    profile.client_id = Some(tokens.client_id.clone());
+    if !same_client {
+        profile.client_secret = None;
+    }
+    profile
+}
+
+/// Saves fresh discovery results in the profile, when they describe its own issuer.
+pub fn cache_discovery(
+    config: &Config,
+    name: &ProfileName,
+    tokens: &TokenState,
+    fresh: Option<crate::config::Discovered>,
+) {
+    let Some(found) = fresh else { return };
+    if config
+        .profile(name)
+        .is_none_or(|p| p.issuer != tokens.issuer)
+    {
+        return;
+    }
+    let saved = config
+        .edit()
+        .and_then(|mut edit| edit.set_discovered(name, &found).map(|()| edit))
+        .and_then(|edit| edit.save());
+    if let Err(e) = saved {
+        ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::TokenResponse;
+    use crate::secret::Secret;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    fn tokens(expires_in: u64, refresh: Option<&str>, id: Option<&str>) -> TokenState {
+        let resp = TokenResponse {
+            access_token: Secret::new("at"),
+            token_type: None,
+            expires_in: Some(expires_in),
+            refresh_token: refresh.map(Secret::new),
+            id_token: id.map(Secret::new),
+            scope: None,
+        };
+        TokenState::from_response(resp, at(0), None, "cli".into())
+    }
+
+    #[test]
+    fn min_ttl_asks_for_more_than_the_margin() {
+        let t = tokens(3600, Some("rt"), None);
+        assert!(good_enough(&t, at(0), TimeDelta::zero()));
+        assert!(good_enough(&t, at(0), TimeDelta::minutes(60)));
+        assert!(!good_enough(&t, at(1), TimeDelta::minutes(60)));
+        assert!(!good_enough(&t, at(3600 - 300), TimeDelta::zero()));
+    }
+
+    #[test]
+    fn five_minute_tokens_are_used_for_half_their_life() {
+        let t = tokens(300, Some("rt"), None);
+        assert!(good_enough(&t, at(149), TimeDelta::zero()));
+        assert!(!good_enough(&t, at(150), TimeDelta::zero()));
+    }
+
+    #[test]
+    fn a_refresh_keeps_what_the_provider_did_not_resend() {
+        let old = tokens(60, Some("rt-1"), Some("a.b.c"));
+        let new = renewed(&old, tokens(60, None, None));
+        assert_eq!(new.refresh_token.unwrap().expose(), "rt-1");
+        assert_eq!(new.id_token.unwrap().expose(), "a.b.c");
+        let rotated = renewed(&old, tokens(60, Some("rt-2"), None));
+        assert_eq!(rotated.refresh_token.unwrap().expose(), "rt-2");
+    }
+}

@@ -1,0 +1,413 @@
+//! The token lifecycle: `token`, refresh (also under concurrency), `whoami`, `logout`.
+//! Refresh and revocation run against the real oidc-provider, which rotates refresh
+//! tokens; provider failures come from the scripted fake server.
+
+use crate::fake::{self, FakeServer};
+use crate::support::*;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A token file for profile `default` issued by `issuer`, expiring in `expires_in` seconds.
+fn write_tokens(scratch: &Scratch, issuer: &str, expires_in: i64, refresh: bool) {
+    let now = chrono::Utc::now();
+    let mut tokens = json!({
+        "version": 1,
+        "access_token": "at-secret",
+        "id_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSIsImVtYWlsIjoiYUBleC50ZXN0In0.",
+        "token_type": "Bearer",
+        "scope": "openid email",
+        "expires_at": now + chrono::TimeDelta::seconds(expires_in),
+        "issued_at": now - chrono::TimeDelta::hours(1),
+        "issuer": issuer,
+        "client_id": "cli",
+    });
+    if refresh {
+        tokens["refresh_token"] = json!("rt-secret");
+    }
+    std::fs::create_dir_all(scratch.config_dir()).unwrap();
+    let path = scratch.token_file("default");
+    std::fs::write(&path, tokens.to_string()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+fn signed_in(provider: &Provider, profile: &str) -> Scratch {
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, profile);
+    login_as(&scratch, provider, profile, "alice").expect(0);
+    scratch
+}
+
+fn file_token(scratch: &Scratch, profile: &str, key: &str) -> String {
+    scratch.tokens(profile)[key].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_valid_cached_token_is_printed_without_any_request() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let server = FakeServer::start(move |_, _| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        fake::json(500, json!({}))
+    });
+    let scratch = Scratch::new();
+    scratch.add_profile("default", &server.url, "cli");
+    write_tokens(&scratch, &server.url, 3600, true);
+
+    let run = scratch.run(&["token"]);
+    run.expect(0);
+    assert_eq!(run.stdout, "at-secret\n");
+    assert_eq!(run.stderr, "");
+
+    let json = scratch.run(&["token", "--json"]);
+    json.expect(0);
+    let json = json.json();
+    assert_eq!(json["access_token"], "at-secret");
+    assert_eq!(json["token_type"], "Bearer");
+    assert_eq!(json["scope"], "openid email");
+    assert!(json["expires_in"].as_i64().unwrap() > 3500, "{json}");
+    assert!(json["expires_at"].is_string(), "{json}");
+
+    let id = scratch.run(&["token", "--id-token"]);
+    id.expect(0);
+    assert!(
+        id.stdout.starts_with("eyJhbGciOiJub25lIn0."),
+        "{}",
+        id.stdout
+    );
+
+    assert_eq!(seen.load(Ordering::SeqCst), 0, "token made a request");
+}
+
+#[test]
+fn without_a_session_token_exits_3_and_says_how_to_sign_in() {
+    let scratch = Scratch::new();
+    scratch.add_profile("work", "https://id.example.com", "cli");
+    let run = scratch.run(&["--profile", "work", "token"]);
+    run.expect(3);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("keycard login --profile work"),
+        "{}",
+        run.stderr
+    );
+
+    // Expired, and nothing to refresh it with.
+    let scratch = Scratch::new();
+    write_tokens(&scratch, "https://id.example.com", -60, false);
+    let run = scratch.run(&["token"]);
+    run.expect(3);
+    assert!(
+        run.stderr.contains("keycard login --profile default"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn min_ttl_is_parsed_like_a_person_writes_it() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&["token", "--min-ttl", "soon"]);
+    run.expect(2);
+    assert!(run.stderr.contains("30m"), "{}", run.stderr);
+}
+
+#[test]
+fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    let old_access = file_token(&scratch, "p", "access_token");
+    let old_refresh = file_token(&scratch, "p", "refresh_token");
+    scratch.expire_in("p", -60);
+
+    let run = scratch.run(&["--profile", "p", "token"]);
+    run.expect(0);
+    let new_access = run.stdout.trim_end().to_string();
+    assert_ne!(new_access, old_access);
+    assert_eq!(run.stdout, format!("{new_access}\n"));
+    assert_eq!(run.stderr, "");
+    assert_eq!(provider.userinfo(&new_access).0, 200);
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+
+    let tokens = scratch.tokens("p");
+    assert_eq!(tokens["access_token"], new_access.as_str());
+    let rotated = tokens["refresh_token"].as_str().unwrap();
+    assert_ne!(rotated, old_refresh, "the rotated refresh token is stored");
+    assert_eq!(tokens["identity"]["sub"], "alice", "identity survives");
+    #[cfg(unix)]
+    assert_eq!(mode(&scratch.token_file("p")), 0o600);
+
+    // The stored (rotated) refresh token works for the next refresh.
+    scratch.expire_in("p", -60);
+    let again = scratch.run(&["--profile", "p", "token"]);
+    again.expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), 2);
+    assert_eq!(provider.userinfo(again.stdout.trim_end()).0, 200);
+}
+
+#[test]
+fn five_second_tokens_are_not_refreshed_on_every_call() {
+    let provider = Provider::with(&["--access-ttl", "4"]);
+    let scratch = signed_in(&provider, "p");
+    for _ in 0..3 {
+        scratch.run(&["--profile", "p", "token"]).expect(0);
+    }
+    assert_eq!(
+        provider.token_requests("refresh_token"),
+        0,
+        "a 4 s token is used for its first half"
+    );
+
+    std::thread::sleep(Duration::from_millis(2500));
+    let run = scratch.run(&["--profile", "p", "token"]);
+    run.expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+    assert_eq!(provider.userinfo(run.stdout.trim_end()).0, 200);
+    scratch.run(&["--profile", "p", "token"]).expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+}
+
+#[test]
+fn sixteen_processes_at_once_cause_one_refresh() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    scratch.expire_in("p", -60);
+
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            scratch
+                .keycard()
+                .args(["--profile", "p", "token"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    for run in &runs {
+        run.expect(0);
+        assert_eq!(run.stderr, "");
+    }
+    let token = runs[0].stdout.trim_end();
+    assert!(
+        runs.iter().all(|r| r.stdout.trim_end() == token),
+        "everyone gets the one refreshed token"
+    );
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+    assert_eq!(provider.userinfo(token).0, 200);
+    assert_eq!(scratch.tokens("p")["access_token"], token);
+
+    // The session survived: the next refresh works too.
+    scratch.expire_in("p", -60);
+    let next = scratch.run(&["--profile", "p", "token"]);
+    next.expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), 2);
+    assert_eq!(provider.userinfo(next.stdout.trim_end()).0, 200);
+}
+
+#[test]
+fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    scratch.edit_tokens("p", |t| {
+        t["refresh_token"] = json!("not-a-refresh-token");
+        t["expires_at"] = json!(chrono::Utc::now() - chrono::TimeDelta::minutes(1));
+    });
+    let before = std::fs::read(scratch.token_file("p")).unwrap();
+
+    let run = scratch.run(&["--profile", "p", "token"]);
+    run.expect(3);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("keycard login --profile p"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("not-a-refresh-token"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(scratch.token_file("p")).unwrap(), before);
+    scratch.run(&["--profile", "p", "status"]).expect(0);
+}
+
+#[test]
+fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
+    // Port 9 on loopback: nothing listens, the connection is refused at once.
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", "http://127.0.0.1:9");
+    // Inside the five-minute margin, but still valid for a minute.
+    write_tokens(&scratch, "http://127.0.0.1:9", 60, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+
+    let run = scratch.run(&["token"]);
+    run.expect(0);
+    assert_eq!(run.stdout, "at-secret\n");
+    assert!(run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.stderr.contains("could not refresh"), "{}", run.stderr);
+
+    scratch.expire_in("default", -1);
+    let run = scratch.run(&["token"]);
+    run.expect(4);
+    assert_eq!(run.stdout, "");
+    assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+}
+
+#[test]
+fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
+    let server = FakeServer::start(|_, _| fake::html(502));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    write_tokens(&scratch, &server.url, -10, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let run = scratch.run(&["token"]);
+    run.expect(4);
+    assert!(run.stderr.contains("HTTP 502"), "{}", run.stderr);
+    let refresh = &server.requests("/token")[0];
+    assert_eq!(refresh.form("grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(refresh.form("refresh_token").as_deref(), Some("rt-secret"));
+    assert_eq!(refresh.form("client_id").as_deref(), Some("cli"));
+}
+
+#[test]
+fn whoami_prints_the_userinfo_claims_refreshing_first() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    scratch.expire_in("p", -60);
+    let run = scratch.run(&["--profile", "p", "whoami"]);
+    run.expect(0);
+    let claims = run.json();
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["email"], "alice@example.test");
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+    assert_eq!(provider.stats()["userinfo_requests"], 1);
+    assert_eq!(run.stderr, "");
+
+    let nobody = Scratch::new();
+    provider.add_profile(&nobody, "p");
+    nobody.run(&["--profile", "p", "whoami"]).expect(3);
+}
+
+#[test]
+fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
+    let provider = Provider::start();
+    let scratch = Scratch::new();
+    let device = format!("{}/device/auth", provider.issuer);
+    let token = format!("{}/token", provider.issuer);
+    scratch
+        .run(&[
+            "config",
+            "add",
+            "p",
+            "--client-id",
+            "keycard",
+            "--device-authorization-endpoint",
+            &device,
+            "--token-endpoint",
+            &token,
+        ])
+        .expect(0);
+    login_as(&scratch, &provider, "p", "bob").expect(0);
+
+    let run = scratch.run(&["whoami"]);
+    run.expect(0);
+    assert_eq!(run.json()["sub"], "bob");
+    assert!(run.stderr.contains("ID token"), "{}", run.stderr);
+    assert_eq!(provider.stats()["userinfo_requests"], 0);
+}
+
+#[test]
+fn logout_revokes_the_session_at_the_provider() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    let access = file_token(&scratch, "p", "access_token");
+    let refresh = file_token(&scratch, "p", "refresh_token");
+    assert!(provider.is_active(&access) && provider.is_active(&refresh));
+
+    let run = scratch.run(&["--profile", "p", "logout", "--json"]);
+    run.expect(0);
+    assert!(!scratch.token_file("p").exists());
+    assert_eq!(run.json()["signed_out"][0]["revocation"], "revoked");
+    assert!(run.stderr.contains("revoked"), "{}", run.stderr);
+    assert_eq!(provider.stats()["revocation_requests"], 2);
+    assert!(!provider.is_active(&access), "access token still active");
+    assert!(!provider.is_active(&refresh), "refresh token still active");
+
+    let again = scratch.run(&["--profile", "p", "logout"]);
+    again.expect(0);
+    assert!(again.stderr.contains("No credentials on file."));
+}
+
+#[test]
+fn logout_no_revoke_only_forgets() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    let refresh = file_token(&scratch, "p", "refresh_token");
+    let run = scratch.run(&["--profile", "p", "logout", "--no-revoke"]);
+    run.expect(0);
+    assert!(!scratch.token_file("p").exists());
+    assert_eq!(provider.stats()["revocation_requests"], 0);
+    assert!(provider.is_active(&refresh));
+}
+
+#[test]
+fn logout_deletes_the_tokens_even_when_revocation_fails() {
+    let server = FakeServer::start(|_, _| fake::json(503, json!({})));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    let revoke = format!("{}/revoke", server.url);
+    scratch
+        .run(&["config", "set", "revocation_endpoint", &revoke])
+        .expect(0);
+    write_tokens(&scratch, &server.url, 3600, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+
+    let run = scratch.run(&["logout"]);
+    run.expect(0);
+    assert!(!scratch.token_file("default").exists());
+    assert!(run.stderr.contains("could not revoke"), "{}", run.stderr);
+    assert!(!run.stderr.contains("rt-secret"), "{}", run.stderr);
+    let sent = &server.requests("/revoke")[0];
+    assert_eq!(sent.form("token").as_deref(), Some("rt-secret"));
+    assert_eq!(
+        sent.form("token_type_hint").as_deref(),
+        Some("refresh_token")
+    );
+}
+
+#[test]
+fn logout_all_signs_out_of_every_profile() {
+    let scratch = Scratch::new();
+    scratch.add_profile("a", "https://a.example.com", "cli");
+    write_tokens(&scratch, "https://a.example.com", 3600, true);
+    std::fs::rename(scratch.token_file("default"), scratch.token_file("a")).unwrap();
+    write_tokens(&scratch, "https://b.example.com", 3600, true);
+
+    let run = scratch.run(&["logout", "--all", "--no-revoke", "--json"]);
+    run.expect(0);
+    let out = run.json();
+    let names: Vec<&str> = out["signed_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "default"]);
+    assert!(!scratch.token_file("a").exists());
+    assert!(!scratch.token_file("default").exists());
+    let none = scratch.run(&["logout", "--all"]);
+    none.expect(0);
+    assert!(none.stderr.contains("No credentials on file."));
+}
