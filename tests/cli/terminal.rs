@@ -56,6 +56,32 @@ fn config_remove_asks_on_a_terminal() {
     assert!(!scratch.config_toml().contains("[profiles.x]"));
 }
 
+#[test]
+fn logout_asks_on_a_terminal_unless_yes() {
+    let scratch = Scratch::new();
+    scratch.add_profile("x", "https://id.example.com", "c");
+    std::fs::create_dir_all(scratch.config_dir()).unwrap();
+    let tokens = json!({"version": 1, "access_token": "at", "token_type": "Bearer",
+        "expires_at": null, "issued_at": "2026-01-01T00:00:00Z", "client_id": "c"});
+    let write = || std::fs::write(scratch.token_file("x"), tokens.to_string()).unwrap();
+    write();
+    let no = in_terminal(&scratch, &["logout", "--no-revoke"], &[], "n\n");
+    no.expect(1);
+    assert!(
+        no.stdout.contains("Sign out of profile 'x'? [y/N]"),
+        "{}",
+        no.stdout
+    );
+    assert!(scratch.token_file("x").exists());
+    in_terminal(&scratch, &["logout", "--no-revoke"], &[], "y\n").expect(0);
+    assert!(!scratch.token_file("x").exists());
+    write();
+    let yes = in_terminal(&scratch, &["logout", "--no-revoke", "-y"], &[], "");
+    yes.expect(0);
+    assert!(!yes.stdout.contains("[y/N]"), "{}", yes.stdout);
+    assert!(!scratch.token_file("x").exists());
+}
+
 /// A provider that approves at once, and a BROWSER that records what it was asked to open.
 struct BrowserCase {
     server: FakeServer,
