@@ -21,7 +21,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "keycard",
-    version,
+    version = env!("KEYCARD_VERSION"),
     about = "Sign in to OAuth 2.0 / OpenID Connect providers with the device flow",
     long_about = "keycard signs you in to any OAuth 2.0 / OpenID Connect provider from a \
                   terminal with the Device Authorization Grant (RFC 8628), keeps one session \
@@ -112,6 +112,18 @@ pub enum Command {
     /// Manage profiles in config.toml
     #[command(subcommand)]
     Config(ConfigCommand),
+
+    /// Print a shell completion script (profile names complete in bash, zsh and fish)
+    #[command(after_help = "Install:\n  \
+                            bash: keycard completions bash > ~/.local/share/bash-completion/completions/keycard\n  \
+                            zsh:  keycard completions zsh > \"${fpath[1]}/_keycard\"\n  \
+                            fish: keycard completions fish > ~/.config/fish/completions/keycard.fish\n  \
+                            PowerShell: keycard completions powershell | Out-String | Invoke-Expression\n  \
+                            elvish: eval (keycard completions elvish | slurp)")]
+    Completions {
+        /// Shell to complete for
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -221,7 +233,11 @@ pub enum ConfigCommand {
     },
 
     /// List profiles, marking the active one
-    List,
+    List {
+        /// Print only the names, one per line (for scripts and shell completion)
+        #[arg(long)]
+        names: bool,
+    },
 
     /// Show a profile's settings (secrets hidden)
     Show {

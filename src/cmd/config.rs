@@ -13,7 +13,7 @@ use serde_json::json;
 pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
     match cmd {
         ConfigCommand::Use { name } => use_profile(&name, env),
-        ConfigCommand::List => list(env),
+        ConfigCommand::List { names } => list(names, env),
         ConfigCommand::Show { name } => show(name.as_deref(), env),
         ConfigCommand::Add(args) => add(args, env),
         ConfigCommand::Remove { name, yes } => remove(&name, yes, env),
@@ -37,10 +37,13 @@ fn use_profile(name: &str, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn list(env: &Env) -> Result<()> {
+fn list(only_names: bool, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
-    let current = env.profile(&config).ok().map(|(n, _)| n.to_string());
     let names: Vec<&str> = config.profile_names().collect();
+    if only_names {
+        return names.iter().try_for_each(|n| ui::out(n));
+    }
+    let current = env.profile(&config).ok().map(|(n, _)| n.to_string());
     if env.json {
         let rows: Vec<_> = names
             .iter()

@@ -1,5 +1,6 @@
 //! One function per command; this file only dispatches.
 
+mod completions;
 mod config;
 mod login;
 mod logout;
@@ -19,5 +20,6 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Whoami => whoami::run(env),
         Command::Token(args) => token::run(args, env),
         Command::Config(cmd) => config::run(cmd, env),
+        Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -4,6 +4,7 @@
 //! (the npm package oidc-provider, started from tests/oidc) and a scripted user who
 //! approves or denies the code through the provider's own pages.
 
+mod completions;
 mod config;
 mod fake;
 mod login;

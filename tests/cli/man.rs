@@ -30,7 +30,10 @@ fn render(man: &clap_mangen::Man, extra: Option<&str>) -> Vec<u8> {
 
 /// Every page: keycard.1 and one per (nested) subcommand.
 fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = cli::Cli::command().disable_help_subcommand(true);
+    // The version without the commit, so that committing does not make the pages stale.
+    let mut cmd = cli::Cli::command()
+        .disable_help_subcommand(true)
+        .version(env!("CARGO_PKG_VERSION"));
     cmd.build();
     let mut pages = Vec::new();
     let top = clap_mangen::Man::new(cmd.clone()).date("");
