@@ -153,17 +153,33 @@ impl Config {
 
     /// The profile or an error that says how to create it.
     pub fn require(&self, name: &ProfileName) -> Result<&Profile> {
-        self.profile(name).ok_or_else(|| {
-            let known: Vec<&str> = self.profile_names().collect();
-            let hint = if known.is_empty() {
-                String::new()
-            } else {
-                format!(" (profiles: {})", known.join(", "))
-            };
-            exit::usage(format!(
-                "no profile named '{name}'{hint}; add it with `keycard config add {name} --issuer URL --client-id ID`"
-            ))
-        })
+        self.profile(name)
+            .ok_or_else(|| exit::usage(self.no_such_profile(name)))
+    }
+
+    /// "no profile named 'prdo'; did you mean 'prod'? ..." with the way out.
+    pub fn no_such_profile(&self, name: &ProfileName) -> String {
+        let known: Vec<&str> = self.profile_names().collect();
+        let closest = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(k, name.as_str()), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match (closest, known.is_empty()) {
+            (Some((_, k)), _) => format!(
+                "no profile named '{name}'; did you mean '{k}'? (profiles: {})",
+                known.join(", ")
+            ),
+            (None, false) => format!(
+                "no profile named '{name}' (profiles: {}); add it with \
+                 `keycard config add {name} --issuer URL --client-id ID`",
+                known.join(", ")
+            ),
+            (None, true) => format!(
+                "no profile named '{name}'; add it with \
+                 `keycard config add {name} --issuer URL --client-id ID`"
+            ),
+        }
     }
 
     /// Starts an edit that keeps the file's comments and layout.

@@ -132,13 +132,9 @@ fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
             }
             Ok(stored.tokens)
         }
-        None if config.profile(name).is_none() => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "no profile named '{name}' and no tokens for it; add it with \
-                 `keycard config add {name} --issuer URL --client-id ID`, then `keycard login --profile {name}`"
-            ),
-        )),
+        None if config.profile(name).is_none() => {
+            Err(exit::fail(Code::NotSignedIn, config.no_such_profile(name)))
+        }
         None => Err(exit::fail(
             Code::NotSignedIn,
             format!("not signed in to profile '{name}'; run `keycard login --profile {name}`"),

@@ -328,3 +328,31 @@ fn plain_http_issuers_are_refused_except_loopback() {
     assert!(run.stderr.contains("https://"), "{}", run.stderr);
     scratch.add_profile("w", "http://127.0.0.1:9", "x");
 }
+
+#[test]
+fn a_mistyped_profile_name_gets_a_suggestion() {
+    let scratch = Scratch::new();
+    scratch.add_profile("prod", "https://id.example.com", "c");
+    scratch.add_profile("staging", "https://id.example.com", "c");
+    let run = scratch.run(&["config", "use", "stagign"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("did you mean 'staging'?"),
+        "{}",
+        run.stderr
+    );
+    let run = scratch.run(&["--profile", "prdo", "token"]);
+    run.expect(3);
+    assert!(
+        run.stderr.contains("did you mean 'prod'?"),
+        "{}",
+        run.stderr
+    );
+    let run = scratch.run(&["--profile", "qa", "login"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("keycard config add qa"),
+        "{}",
+        run.stderr
+    );
+}

@@ -79,3 +79,30 @@ fn man_pages_are_current() {
         );
     }
 }
+
+/// `man -l man/keycard.1` must render without warnings: groff's `-ww` turns on every
+/// warning, `-z` discards the output.
+#[test]
+fn man_pages_render_without_warnings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    if std::process::Command::new("groff")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("groff is not installed; skipping the man page lint");
+        return;
+    }
+    for (name, _) in pages() {
+        let out = std::process::Command::new("groff")
+            .args(["-ww", "-man", "-Tutf8", "-z"])
+            .arg(dir.join(&name))
+            .output()
+            .unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "man/{name}: {warnings}"
+        );
+    }
+}
