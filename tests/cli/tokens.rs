@@ -411,3 +411,49 @@ fn logout_all_signs_out_of_every_profile() {
     none.expect(0);
     assert!(none.stderr.contains("No credentials on file."));
 }
+
+#[test]
+fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
+    // The first refresh hangs (the provider is slow); the second is answered at once.
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let seen = arrived.clone();
+    let server = FakeServer::start(move |_, n| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        if n == 0 {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        fake::json(
+            200,
+            json!({"access_token": format!("at-{n}"), "token_type": "Bearer", "expires_in": 3600}),
+        )
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    write_tokens(&scratch, &server.url, -10, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+
+    let mut first = scratch
+        .keycard()
+        .arg("token")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it holds the lock and has sent its request.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while arrived.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(scratch.token_file("default").exists());
+
+    let started = std::time::Instant::now();
+    let run = scratch.run(&["token"]);
+    run.expect(0);
+    assert_eq!(run.stdout, "at-1\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the killed process's lock held up the next one"
+    );
+}
