@@ -98,7 +98,9 @@ pub enum Command {
     Status(StatusArgs),
 
     /// Print who the provider says you are, as JSON (refreshes first when needed)
-    #[command(after_help = "Examples:\n  keycard whoami\n  keycard whoami --profile prod | jq -r .email")]
+    #[command(
+        after_help = "Examples:\n  keycard whoami\n  keycard whoami --profile prod | jq -r .email"
+    )]
     Whoami,
 
     /// Print a valid access token, refreshing it first when needed

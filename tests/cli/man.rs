@@ -1,6 +1,7 @@
-//! The man pages in man/ are generated from the clap definitions in src/cli.rs plus the
-//! hand-written sections in man_sections.roff. This test fails when they are stale;
-//! `KEYCARD_BLESS=1 cargo test man_pages` rewrites them.
+//! Documentation that must match the code. The man pages in man/ are generated from the
+//! clap definitions in src/cli.rs plus the hand-written sections in man_sections.roff; a
+//! test fails when they are stale (`KEYCARD_BLESS=1 cargo test man_pages` rewrites them)
+//! or render with warnings. The README's commands must parse.
 
 #[allow(dead_code)]
 #[path = "../../src/cli.rs"]
@@ -105,4 +106,106 @@ fn man_pages_render_without_warnings() {
             "man/{name}: {warnings}"
         );
     }
+}
+
+/// Every `keycard ...` command in the README's shell blocks must be one keycard accepts,
+/// so the README cannot drift from the flags (what the commands do is tested elsewhere).
+#[test]
+fn readme_commands_parse() {
+    use clap::Parser;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    for line in readme_shell_lines(&readme) {
+        for command in keycard_invocations(&line) {
+            let words = split_words(&command);
+            if let Err(e) = cli::Cli::try_parse_from(&words)
+                && e.kind() != clap::error::ErrorKind::DisplayHelp
+                && e.kind() != clap::error::ErrorKind::DisplayVersion
+            {
+                panic!("README command `{command}` does not parse:\n{e}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} README commands found");
+}
+
+/// Lines of ```sh blocks, with `\` continuations joined.
+fn readme_shell_lines(readme: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut in_sh = false;
+    let mut pending = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = !in_sh && matches!(line.trim_start_matches('`'), "sh" | "bash" | "zsh");
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        if let Some(head) = line.strip_suffix('\\') {
+            pending.push_str(head);
+            continue;
+        }
+        pending.push_str(line);
+        lines.push(std::mem::take(&mut pending));
+    }
+    lines
+}
+
+/// The keycard commands in one shell line: at its start (after `VAR=value` words) and
+/// inside `$( ... )`, each cut at a pipe, `;`, `&&`, `>` or a `#` comment.
+fn keycard_invocations(line: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("keycard ") {
+        let before = &rest[..at];
+        let starts_command = before.trim().is_empty()
+            || before.ends_with("$(")
+            || before.trim_end().ends_with(['|', ';', '(', '&'])
+            || before
+                .split_whitespace()
+                .all(|w| w.contains('=') && !w.starts_with('-'));
+        let tail = &rest[at..];
+        let end = tail
+            .find(['|', ';', ')', '>', '#', '&'])
+            .unwrap_or(tail.len());
+        if starts_command && !tail.starts_with("keycard config.toml") {
+            found.push(tail[..end].trim().to_string());
+        }
+        rest = &tail[end.max(1)..];
+    }
+    found
+}
+
+/// Shell words with single and double quotes, enough for the README.
+fn split_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    let mut in_word = false;
+    for c in command.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (_, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
 }
