@@ -262,6 +262,9 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "userinfo_endpoint" => p.userinfo_endpoint.clone(),
         "audience" => p.audience.clone(),
         "ca_file" => p.ca_file.as_ref().map(|f| f.display().to_string()),
+        "client_auth" => p.client_auth.map(|a| a.as_str().to_string()),
+        "timeout" => p.timeout.map(|s| s.to_string()),
+        "connect_timeout" => p.connect_timeout.map(|s| s.to_string()),
         _ => None,
     }
 }
@@ -270,6 +273,9 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
 fn display_value(p: &Profile, key: &str) -> Option<String> {
     if key == "client_secret" {
         return p.client_secret.as_ref().map(|_| "\"[hidden]\"".to_string());
+    }
+    if matches!(key, "timeout" | "connect_timeout") {
+        return raw_value(p, key);
     }
     if key == "scopes" {
         let quoted: Vec<String> = p.scopes().iter().map(|s| format!("{s:?}")).collect();

@@ -5,6 +5,7 @@
 //! approves or denies the code through the provider's own pages.
 
 mod config;
+mod discovery;
 mod fake;
 mod login;
 mod man;
@@ -12,3 +13,4 @@ mod polling;
 mod status;
 mod support;
 mod terminal;
+mod transport;
