@@ -11,6 +11,7 @@ mod http;
 mod identity;
 mod oauth;
 mod paths;
+mod presets;
 mod secret;
 mod signals;
 mod state;

@@ -10,6 +10,7 @@ mod fake;
 mod login;
 mod man;
 mod polling;
+mod providers;
 mod status;
 mod support;
 mod terminal;
