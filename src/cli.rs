@@ -248,9 +248,10 @@ pub enum ConfigCommand {
         name: Option<String>,
     },
 
-    /// Add a profile
+    /// Add a profile, from scratch or from a preset
     #[command(
         after_help = "Examples:\n  keycard config add work --issuer https://id.example.com --client-id my-cli\n  \
+                            keycard config add work --preset okta --var domain=acme.okta.com --client-id 0oa1b2c3\n  \
                             keycard config add gh --client-id Iv1.abc --scope repo \\\n    \
                             --device-authorization-endpoint https://github.com/login/device/code \\\n    \
                             --token-endpoint https://github.com/login/oauth/access_token"
@@ -276,7 +277,8 @@ pub enum ConfigCommand {
     /// Change one setting of the resolved profile (lists are space-separated)
     #[command(
         after_help = "Keys: issuer, client_id, client_secret, scopes, device_authorization_endpoint,\n\
-                            token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file.\n\n\
+                            token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file,\n\
+                            client_auth (post or basic), timeout, connect_timeout (seconds).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
                             keycard --profile work config set token_endpoint https://id.example.com/token"
     )]
@@ -289,6 +291,9 @@ pub enum ConfigCommand {
 
     /// Print the path of config.toml
     Path,
+
+    /// List the built-in provider presets for `config add --preset`
+    Presets,
 }
 
 #[derive(Debug, Args)]
@@ -300,9 +305,17 @@ pub struct AddArgs {
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
 
+    /// Provider preset to start from (see `keycard config presets`)
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+
+    /// Value for one of the preset's variables (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "preset")]
+    pub vars: Vec<String>,
+
     /// OAuth client id registered with the provider
     #[arg(long, value_name = "ID")]
-    pub client_id: String,
+    pub client_id: Option<String>,
 
     /// Client secret, for providers that require one for the device flow
     #[arg(long, value_name = "SECRET")]

@@ -36,6 +36,12 @@ pub struct Profile {
     pub userinfo_endpoint: Option<String>,
     pub audience: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// How the client secret travels: `post` (in the form, the default) or `basic`.
+    pub client_auth: Option<ClientAuth>,
+    /// Seconds for a whole HTTP call (default 30).
+    pub timeout: Option<u64>,
+    /// Seconds to establish a connection (default 10).
+    pub connect_timeout: Option<u64>,
     /// Extra parameters sent with the device authorization request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
@@ -50,6 +56,35 @@ pub struct Discovered {
     pub token_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
     pub userinfo_endpoint: Option<String>,
+}
+
+/// RFC 6749 §2.3.1: a client secret goes in the form (`client_secret_post`) or in an
+/// HTTP Basic `Authorization` header (`client_secret_basic`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    #[default]
+    Post,
+    Basic,
+}
+
+impl ClientAuth {
+    pub fn parse(raw: &str) -> Result<ClientAuth> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "post" | "client_secret_post" => Ok(ClientAuth::Post),
+            "basic" | "client_secret_basic" => Ok(ClientAuth::Basic),
+            _ => Err(exit::usage(format!(
+                "client_auth must be \"post\" or \"basic\", not {raw:?}"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Post => "post",
+            ClientAuth::Basic => "basic",
+        }
+    }
 }
 
 impl Profile {
@@ -72,7 +107,16 @@ pub const KEYS: &[&str] = &[
     "userinfo_endpoint",
     "audience",
     "ca_file",
+    "client_auth",
+    "timeout",
+    "connect_timeout",
 ];
+
+/// Keys whose value is a whole number of seconds.
+const SECONDS_KEYS: &[&str] = &["timeout", "connect_timeout"];
+
+/// Longest timeout a profile may set: an hour is already far past any sane answer.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
 
 /// Keys whose change makes cached discovery results meaningless.
 const INVALIDATES_DISCOVERY: &[&str] = &["issuer", "ca_file"];
@@ -242,6 +286,10 @@ impl ConfigEdit {
         if key == "scopes" {
             let scopes: toml_edit::Array = raw.split_whitespace().collect();
             table[key] = value(scopes);
+        } else if SECONDS_KEYS.contains(&key) {
+            table[key] = value(parse_seconds(key, raw)? as i64);
+        } else if key == "client_auth" {
+            table[key] = value(ClientAuth::parse(raw)?.as_str());
         } else {
             table[key] = value(raw);
         }
@@ -290,6 +338,16 @@ pub fn check_key(key: &str) -> Result<()> {
         "unknown setting '{key}'{suggestion}; settings are: {}",
         KEYS.join(", ")
     )))
+}
+
+/// A timeout setting: whole seconds, 1 to an hour.
+pub fn parse_seconds(key: &str, raw: &str) -> Result<u64> {
+    match raw.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_TIMEOUT_SECS).contains(&n) => Ok(n),
+        _ => Err(exit::usage(format!(
+            "{key} must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}, not {raw:?}"
+        ))),
+    }
 }
 
 /// toml's errors span several lines with a caret diagram; keep the first sentence.

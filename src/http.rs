@@ -1,10 +1,13 @@
-//! The one HTTP client: timeouts on every call, bounded bodies, no redirects, HTTP errors
-//! returned as replies (OAuth errors arrive as 400 with a JSON body worth reading), and a
-//! `-v` log with every secret redacted.
+//! The one HTTP client: timeouts on every call, bounded bodies, redirects followed only
+//! within the same origin, HTTP errors returned as replies (OAuth errors arrive as 400
+//! with a JSON body worth reading), the environment's proxy for everything but loopback
+//! and `NO_PROXY`, and a `-v` log with every secret redacted.
 
+use crate::config::Profile;
 use crate::exit;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -13,6 +16,8 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 pub const MAX_BODY: u64 = 1 << 20;
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Same-origin redirects followed in a row before giving up.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// Form fields and JSON members that are credentials.
 const SECRET_KEYS: &[&str] = &[
@@ -29,10 +34,40 @@ const SECRET_KEYS: &[&str] = &[
 ];
 
 pub struct Http {
-    agent: ureq::Agent,
+    /// For loopback, `NO_PROXY` hosts, and everything when no proxy is set.
+    direct: ureq::Agent,
+    proxied: Option<Proxied>,
+    timeout: Duration,
+    connect_timeout: Duration,
     verbose: bool,
-    /// Replaces the overall timeout for every call (see `with_timeout`).
-    timeout: Option<Duration>,
+    /// Replaces the overall timeout of every call (see `with_timeout`).
+    call_timeout: Option<Duration>,
+}
+
+struct Proxied {
+    agent: ureq::Agent,
+    /// `host:port` of the proxy, for messages (never its credentials).
+    shown: String,
+    no_proxy: NoProxy,
+}
+
+/// Transport settings; `Default` is 30 s overall, 10 s to connect, system trust store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    pub ca_file: Option<&'a Path>,
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+}
+
+impl<'a> Options<'a> {
+    /// The profile's `ca_file`, `timeout` and `connect_timeout`.
+    pub fn of(profile: &'a Profile) -> Options<'a> {
+        Options {
+            ca_file: profile.ca_file.as_deref(),
+            timeout: profile.timeout.map(Duration::from_secs),
+            connect_timeout: profile.connect_timeout.map(Duration::from_secs),
+        }
+    }
 }
 
 /// An HTTP answer of any status.
@@ -44,101 +79,234 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+enum Method<'f> {
+    Get {
+        bearer: Option<&'f str>,
+    },
+    PostForm {
+        form: &'f [(&'f str, &'f str)],
+        basic: Option<&'f str>,
+    },
+}
+
 impl Http {
+    /// Default timeouts, the system trust store plus `ca_file`.
+    #[allow(dead_code)] // for callers without a profile at hand
     pub fn new(ca_file: Option<&Path>, verbose: bool) -> Result<Http> {
-        let roots = match ca_file {
+        Http::with(
+            Options {
+                ca_file,
+                ..Options::default()
+            },
+            verbose,
+        )
+    }
+
+    /// The client for one profile: its `ca_file`, `timeout` and `connect_timeout`.
+    pub fn for_profile(profile: &Profile, verbose: bool) -> Result<Http> {
+        Http::with(Options::of(profile), verbose)
+    }
+
+    pub fn with(options: Options, verbose: bool) -> Result<Http> {
+        let roots = match options.ca_file {
             Some(path) => roots_with(path)?,
             None => RootCerts::PlatformVerifier,
         };
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(TIMEOUT))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .user_agent(concat!("keycard/", env!("CARGO_PKG_VERSION")))
-            .accept("application/json")
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .build();
+        let timeout = options
+            .timeout
+            .unwrap_or(TIMEOUT)
+            .max(Duration::from_secs(1));
+        let connect = options
+            .connect_timeout
+            .unwrap_or(CONNECT_TIMEOUT)
+            .max(Duration::from_secs(1))
+            .min(timeout);
+        let config = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(Some(timeout))
+                .timeout_connect(Some(connect))
+                .user_agent(concat!("keycard/", env!("CARGO_PKG_VERSION")))
+                .accept("application/json")
+                .tls_config(TlsConfig::builder().root_certs(roots.clone()).build())
+                // ureq reads the proxy from the environment by default, for every host;
+                // keycard decides per request instead (see `agent_for`).
+                .proxy(proxy)
+                .build()
+        };
+        let proxied =
+            proxy_from_env(&|k| std::env::var(k).ok())?.map(|(proxy, no_proxy)| Proxied {
+                shown: format!("{}:{}", proxy.host(), proxy.port()),
+                agent: config(Some(proxy)).into(),
+                no_proxy,
+            });
         Ok(Http {
-            agent: config.into(),
+            direct: config(None).into(),
+            proxied,
+            timeout,
+            connect_timeout: connect,
             verbose,
-            timeout: None,
+            call_timeout: None,
         })
     }
 
     /// The same client with a shorter overall timeout per call, for calls that must not
     /// hold the user up (revocation on logout).
     pub fn with_timeout(self, timeout: Duration) -> Http {
+        let timeout = timeout.min(self.timeout);
         Http {
-            timeout: Some(timeout),
+            call_timeout: Some(timeout),
+            timeout,
+            connect_timeout: self.connect_timeout.min(timeout),
             ..self
         }
     }
 
     pub fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply> {
-        self.log(format_args!("> GET {url}"));
-        let mut req = self.agent.get(url);
-        if let Some(t) = self.timeout {
-            req = req.config().timeout_global(Some(t)).build();
-        }
-        if let Some(token) = bearer {
-            req = req.header("Authorization", format!("Bearer {token}"));
-        }
-        self.finish(url, req.call())
+        self.follow(url, Method::Get { bearer })
     }
 
-    /// POSTs an `application/x-www-form-urlencoded` body.
+    /// POSTs an `application/x-www-form-urlencoded` body; `basic` adds HTTP Basic
+    /// authentication (see `oauth::device::Client`, which decides how a client
+    /// authenticates).
     pub fn post_form(
         &self,
         url: &str,
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<Reply> {
-        if self.verbose {
-            let shown: Vec<String> = form
-                .iter()
-                .map(|(k, v)| format!("{k}={}", redact_field(k, v)))
-                .collect();
-            self.log(format_args!("> POST {url} {}", shown.join("&")));
+        let header = basic.map(|(user, password)| basic_header(user, password));
+        self.follow(
+            url,
+            Method::PostForm {
+                form,
+                basic: header.as_deref(),
+            },
+        )
+    }
+
+    /// Sends the request, following redirects only within the same origin (scheme, host
+    /// and port): a redirect elsewhere could hand a client secret or device code to
+    /// another party, or downgrade to plain http. A POST follows only 307 and 308, which
+    /// keep the method and body.
+    fn follow(&self, url: &str, method: Method) -> Result<Reply> {
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let (reply, location) = self.once(&current, &method)?;
+            let redirect = matches!(reply.status, 301 | 302 | 303 | 307 | 308);
+            let Some(location) = location.filter(|_| redirect) else {
+                return Ok(reply);
+            };
+            let from = url::Url::parse(&current)
+                .map_err(|e| exit::usage(format!("{current} is not a valid URL: {e}")))?;
+            let to = from.join(&location).map_err(|_| {
+                exit::network(format!(
+                    "{current} answered HTTP {} with an unusable Location",
+                    reply.status
+                ))
+            })?;
+            let shown = format!("{}{}", to.origin().ascii_serialization(), to.path());
+            if to.origin() != from.origin() {
+                return Err(exit::network(format!(
+                    "{current} redirects to {shown}, another host or scheme; keycard follows \
+                     redirects only within the same origin, so set the endpoint to the final URL"
+                )));
+            }
+            if matches!(method, Method::PostForm { .. }) && !matches!(reply.status, 307 | 308) {
+                return Err(exit::network(format!(
+                    "{current} answered a POST with HTTP {} to {shown}; set the endpoint to that URL",
+                    reply.status
+                )));
+            }
+            self.log(format_args!("  following HTTP {} to {shown}", reply.status));
+            current = to.to_string();
         }
-        let mut req = self.agent.post(url);
-        if let Some(t) = self.timeout {
-            req = req.config().timeout_global(Some(t)).build();
+        Err(exit::network(format!(
+            "{url} redirected more than {MAX_REDIRECTS} times"
+        )))
+    }
+
+    /// The agent for `url`: direct for loopback (a proxy cannot reach our own loopback)
+    /// and for hosts in `NO_PROXY`, else through the proxy when one is set.
+    fn agent_for(&self, url: &str) -> (&ureq::Agent, Option<&str>) {
+        let parsed = url::Url::parse(url).ok();
+        match (&self.proxied, parsed) {
+            (Some(p), Some(u)) if !is_loopback(&u) && !p.no_proxy.matches(&u) => {
+                (&p.agent, Some(p.shown.as_str()))
+            }
+            _ => (&self.direct, None),
         }
-        if let Some((user, password)) = basic {
-            // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            use base64::Engine;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                enc(user),
-                enc(password)
-            ));
-            req = req.header("Authorization", format!("Basic {b64}"));
-        }
-        self.finish(url, req.send_form(form.iter().copied()))
+    }
+
+    fn once(&self, url: &str, method: &Method) -> Result<(Reply, Option<String>)> {
+        let (agent, via) = self.agent_for(url);
+        let via_note = via.map(|p| format!(" (via proxy {p})")).unwrap_or_default();
+        let result = match method {
+            Method::Get { bearer } => {
+                self.log(format_args!("> GET {url}{via_note}"));
+                let mut req = agent.get(url);
+                if let Some(t) = self.call_timeout {
+                    req = req.config().timeout_global(Some(t)).build();
+                }
+                if let Some(token) = bearer {
+                    req = req.header("Authorization", format!("Bearer {token}"));
+                }
+                req.call()
+            }
+            Method::PostForm { form, basic } => {
+                if self.verbose {
+                    let shown: Vec<String> = form
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", redact_field(k, v)))
+                        .collect();
+                    let auth = if basic.is_some() {
+                        " (Authorization: Basic [redacted])"
+                    } else {
+                        ""
+                    };
+                    self.log(format_args!(
+                        "> POST {url}{via_note} {}{auth}",
+                        shown.join("&")
+                    ));
+                }
+                let mut req = agent.post(url);
+                if let Some(t) = self.call_timeout {
+                    req = req.config().timeout_global(Some(t)).build();
+                }
+                if let Some(header) = basic {
+                    req = req.header("Authorization", *header);
+                }
+                req.send_form(form.iter().copied())
+            }
+        };
+        self.finish(url, via, result)
     }
 
     fn finish(
         &self,
         url: &str,
+        via: Option<&str>,
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Reply> {
-        let mut resp = result.map_err(|e| transport_error(url, e))?;
+    ) -> Result<(Reply, Option<String>)> {
+        let mut resp = result.map_err(|e| self.transport_error(url, via, e))?;
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type")
+            .unwrap_or_default()
             .to_ascii_lowercase();
+        let location = header("location");
         let body = resp
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| transport_error(url, e))?;
+            .map_err(|e| self.transport_error(url, via, e))?;
         let reply = Reply {
             url: url.to_string(),
             status,
@@ -152,13 +320,188 @@ impl Http {
                 redact_body(&reply)
             ));
         }
-        Ok(reply)
+        Ok((reply, location))
     }
 
     fn log(&self, line: std::fmt::Arguments<'_>) {
         if self.verbose {
             eprintln!("{line}");
         }
+    }
+
+    fn transport_error(&self, url: &str, via: Option<&str>, err: ureq::Error) -> anyhow::Error {
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| url.to_string());
+        let message = match (err, via) {
+            (ureq::Error::Timeout(ureq::Timeout::Connect), _) => format!(
+                "cannot connect to {host} within {}s (the profile's `connect_timeout`)",
+                self.connect_timeout.as_secs()
+            ),
+            (ureq::Error::Timeout(_), _) => format!(
+                "{host} did not answer within {}s (the profile's `timeout`)",
+                self.timeout.as_secs()
+            ),
+            (ureq::Error::ConnectProxyFailed(why), Some(proxy)) => {
+                format!("the proxy {proxy} could not reach {host}: {why}")
+            }
+            (ureq::Error::HostNotFound | ureq::Error::ConnectionFailed, Some(proxy)) => {
+                format!("cannot connect to the proxy {proxy} (from HTTPS_PROXY) for {host}")
+            }
+            (ureq::Error::HostNotFound, None) => {
+                format!("cannot resolve {host}; check the URL and your network")
+            }
+            (ureq::Error::ConnectionFailed, None) => {
+                format!("cannot connect to {host}; is it up, and is a proxy needed?")
+            }
+            (ureq::Error::BodyExceedsLimit(_), _) => format!(
+                "the answer from {url} is larger than {} KiB",
+                MAX_BODY / 1024
+            ),
+            (ureq::Error::Io(e), _) => format!("connection to {host} failed: {e}"),
+            (other, _) => format!("request to {url} failed: {other}"),
+        };
+        exit::network(message)
+    }
+}
+
+/// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+fn basic_header(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        enc(user),
+        enc(password)
+    ));
+    format!("Basic {b64}")
+}
+
+/// `localhost`, `127.0.0.0/8` and `[::1]`: the only hosts plain http may reach, and
+/// never through a proxy.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The proxy for `https://` URLs: `HTTPS_PROXY`, else `ALL_PROXY` (either case, as curl
+/// reads them), with `NO_PROXY`. `HTTP_PROXY` is not read: keycard sends plain http only
+/// to loopback, which is never proxied. A value that is set but unusable is an error
+/// (silently going direct would surprise whoever set it); it is not echoed, since it
+/// may hold a password.
+fn proxy_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<(ureq::Proxy, NoProxy)>> {
+    let first = |names: &[&'static str]| {
+        names
+            .iter()
+            .find_map(|n| var(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v)))
+    };
+    let Some((name, raw)) = first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]) else {
+        return Ok(None);
+    };
+    let proxy = ureq::Proxy::new(raw.trim()).map_err(|_| {
+        exit::usage(format!(
+            "{name} is set but is not a proxy URL keycard can use (http://HOST:PORT, socks5://HOST:PORT)"
+        ))
+    })?;
+    let no_proxy = NoProxy::parse(
+        &first(&["no_proxy", "NO_PROXY"])
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+    );
+    Ok(Some((proxy, no_proxy)))
+}
+
+/// `NO_PROXY` as curl and Go read it: comma-separated; `*` for every host; a domain
+/// (with or without a leading `.` or `*.`) matches itself and its subdomains; an IP
+/// address or CIDR block matches addresses; a `:port` suffix is ignored.
+#[derive(Debug, Default)]
+struct NoProxy {
+    all: bool,
+    domains: Vec<String>,
+    nets: Vec<(IpAddr, u8)>,
+}
+
+impl NoProxy {
+    fn parse(raw: &str) -> NoProxy {
+        let mut np = NoProxy::default();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if entry == "*" {
+                np.all = true;
+                continue;
+            }
+            let (addr, bits) = match entry.split_once('/') {
+                Some((a, b)) => (a, b.parse::<u8>().ok()),
+                None => (entry, None),
+            };
+            let bare = addr
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or(addr);
+            if let Ok(ip) = bare.parse::<IpAddr>() {
+                let max = if ip.is_ipv4() { 32 } else { 128 };
+                np.nets.push((ip, bits.unwrap_or(max).min(max)));
+                continue;
+            }
+            if let Ok(ip) = addr.rsplit_once(':').map_or(Err(()), |(h, _)| {
+                h.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .map_err(|_| ())
+            }) {
+                np.nets.push((ip, if ip.is_ipv4() { 32 } else { 128 }));
+                continue;
+            }
+            let host = match entry.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => entry,
+            };
+            let domain = host
+                .trim_start_matches('*')
+                .trim_start_matches('.')
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            if !domain.is_empty() {
+                np.domains.push(domain);
+            }
+        }
+        np
+    }
+
+    fn matches(&self, url: &url::Url) -> bool {
+        if self.all {
+            return true;
+        }
+        match url.host() {
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                self.domains
+                    .iter()
+                    .any(|n| d == *n || d.ends_with(&format!(".{n}")))
+            }
+            Some(url::Host::Ipv4(ip)) => self.has_ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.has_ip(IpAddr::V6(ip)),
+            None => false,
+        }
+    }
+
+    fn has_ip(&self, ip: IpAddr) -> bool {
+        self.nets.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
     }
 }
 
@@ -183,29 +526,6 @@ fn roots_with(path: &Path) -> Result<RootCerts> {
             .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
     );
     Ok(RootCerts::new_with_certs(&certs))
-}
-
-fn transport_error(url: &str, err: ureq::Error) -> anyhow::Error {
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| url.to_string());
-    let message = match err {
-        ureq::Error::Timeout(_) => format!("{host} did not answer within {}s", TIMEOUT.as_secs()),
-        ureq::Error::HostNotFound => {
-            format!("cannot resolve {host}; check the URL and your network")
-        }
-        ureq::Error::ConnectionFailed => {
-            format!("cannot connect to {host}; is it up, and is a proxy needed?")
-        }
-        ureq::Error::BodyExceedsLimit(_) => format!(
-            "the answer from {url} is larger than {} KiB",
-            MAX_BODY / 1024
-        ),
-        ureq::Error::Io(e) => format!("connection to {host} failed: {e}"),
-        other => format!("request to {url} failed: {other}"),
-    };
-    exit::network(message)
 }
 
 impl Reply {
@@ -324,6 +644,63 @@ mod tests {
         );
         assert!(!msg.contains("Wi-Fi"), "the body is not echoed: {msg}");
         assert_eq!(exit::code_of(&err), exit::Code::Network);
+    }
+
+    #[test]
+    fn no_proxy_matches_domains_suffixes_addresses_and_blocks() {
+        let np = NoProxy::parse(
+            " example.com, .corp.test,*.svc:8443 ,10.0.0.0/8, 192.168.1.5:3128, [fd00::1]",
+        );
+        let m = |u: &str| np.matches(&url::Url::parse(u).unwrap());
+        assert!(m("https://example.com/x") && m("https://id.EXAMPLE.com"));
+        assert!(!m("https://notexample.com"));
+        assert!(m("https://a.corp.test") && m("https://corp.test"));
+        assert!(m("https://x.svc"));
+        assert!(m("https://10.1.2.3") && !m("https://11.1.2.3"));
+        assert!(m("https://192.168.1.5") && !m("https://192.168.1.6"));
+        assert!(m("https://[fd00::1]/") && !m("https://[fd00::2]/"));
+        assert!(NoProxy::parse("*").matches(&url::Url::parse("https://any.where").unwrap()));
+        assert!(!NoProxy::parse("").matches(&url::Url::parse("https://any.where").unwrap()));
+    }
+
+    #[test]
+    fn the_https_proxy_comes_from_https_proxy_then_all_proxy() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let host = |pairs| {
+            proxy_from_env(&env(pairs))
+                .unwrap()
+                .map(|(p, _)| p.host().to_string())
+        };
+        assert_eq!(host(&[]), None);
+        assert_eq!(host(&[("HTTP_PROXY", "http://plain:3128")]), None);
+        assert_eq!(
+            host(&[
+                ("ALL_PROXY", "http://all:1"),
+                ("HTTPS_PROXY", "http://sec:1")
+            ]),
+            Some("sec".into())
+        );
+        assert_eq!(
+            host(&[
+                ("HTTPS_PROXY", "http://upper:1"),
+                ("https_proxy", "http://lower:1")
+            ]),
+            Some("lower".into())
+        );
+        assert_eq!(
+            host(&[("HTTPS_PROXY", " "), ("ALL_PROXY", "all:8080")]),
+            Some("all".into())
+        );
+        let err = proxy_from_env(&env(&[("HTTPS_PROXY", "gopher://u:secret@x")])).unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Usage);
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]

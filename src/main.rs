@@ -12,6 +12,7 @@ mod identity;
 mod lock;
 mod oauth;
 mod paths;
+mod presets;
 mod secret;
 mod session;
 mod signals;

@@ -51,7 +51,7 @@ pub fn fresh_tokens(
     };
 
     let provider = provider_profile(config, name, &tokens);
-    let answer = Http::new(provider.ca_file.as_deref(), env.verbose).and_then(|http| {
+    let answer = Http::for_profile(&provider, env.verbose).and_then(|http| {
         let (endpoint, fresh) = discovery::endpoint_after_login(
             &http,
             &provider,
@@ -65,10 +65,7 @@ pub fn fresh_tokens(
                  `keycard --profile {name} config set token_endpoint URL`"
             ))
         })?;
-        let client = Client {
-            id: &tokens.client_id,
-            secret: provider.client_secret.as_deref(),
-        };
+        let client = Client::of(&provider, &tokens.client_id);
         token::refresh(&http, &endpoint, &client, refresh_token.expose())
     });
 
@@ -211,6 +208,8 @@ pub fn provider_profile(config: &Config, name: &ProfileName, tokens: &TokenState
         Profile {
             issuer: tokens.issuer.clone(),
             ca_file: saved.ca_file.clone(),
+            timeout: saved.timeout,
+            connect_timeout: saved.connect_timeout,
             ..Profile::default()
         }
     };

@@ -54,6 +54,7 @@ pub fn show_device_code(env: &Env, auth: &DeviceAuthorization) -> Result<()> {
             "verification_uri_complete": auth.verification_uri_complete,
             "expires_in": auth.expires_in,
             "interval": auth.interval,
+            "message": auth.message,
         });
         out(&line.to_string())?;
     }
@@ -77,7 +78,8 @@ pub fn show_device_code(env: &Env, auth: &DeviceAuthorization) -> Result<()> {
             style(one_line(complete)).underlined()
         );
     }
-    if let Some(message) = auth.message.as_deref().filter(|_| env.verbose) {
+    // Microsoft's ready-made sentence; it may hold advice the fields above do not.
+    if let Some(message) = auth.message.as_deref().filter(|m| !m.trim().is_empty()) {
         eprintln!("  Provider says:       {}", one_line(message));
     }
     eprintln!();

@@ -29,7 +29,7 @@ issuer=$(sed -n 's/.*"issuer":"\([^"]*\)".*/\1/p' "$dir/provider.out")
 [ -n "$issuer" ] || { echo "the local provider did not start; see $dir/provider.log" >&2; exit 1; }
 
 keycard() { "$KEYCARD_BIN" --config-dir "$dir" "$@"; }
-keycard config add local --issuer "$issuer" --client-id keycard >&2
+keycard config add local --preset local --var "port=${issuer##*:}" >&2
 echo "Local provider at $issuer: sign in there with any name and any password." >&2
 keycard login "$@"
 keycard status

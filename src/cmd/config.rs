@@ -6,6 +6,7 @@ use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::oauth::check_endpoint;
 use crate::paths::ProfileName;
+use crate::presets;
 use crate::ui;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -20,6 +21,7 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
         ConfigCommand::Get { key } => get(&key, env),
         ConfigCommand::Set { key, value } => set(&key, &value, env),
         ConfigCommand::Path => ui::out(&env.paths.config_file().display().to_string()),
+        ConfigCommand::Presets => list_presets(env),
     }
 }
 
@@ -113,12 +115,45 @@ fn show(name: Option<&str>, env: &Env) -> Result<()> {
 
 fn add(args: AddArgs, env: &Env) -> Result<()> {
     let name = ProfileName::parse(&args.name)?;
+    let preset = args.preset.as_deref().map(presets::find).transpose()?;
+    let from_preset = match &preset {
+        Some(p) => {
+            let vars = args
+                .vars
+                .iter()
+                .map(|v| presets::parse_var(v))
+                .collect::<Result<Vec<_>>>()?;
+            Some(p.instantiate(&vars)?)
+        }
+        None => None,
+    };
+    let preset_has = |key: &str| from_preset.as_ref().is_some_and(|t| t.contains_key(key));
     if args.issuer.is_none()
+        && !preset_has("issuer")
         && (args.device_authorization_endpoint.is_none() || args.token_endpoint.is_none())
+        && !(preset_has("device_authorization_endpoint") && preset_has("token_endpoint"))
     {
         return Err(exit::usage(
-            "give --issuer URL, or both --device-authorization-endpoint and --token-endpoint",
+            "give --issuer URL, or both --device-authorization-endpoint and --token-endpoint, or --preset",
         ));
+    }
+    if args.client_id.is_none() && !preset_has("client_id") {
+        let hint = match &preset {
+            Some(p) => format!(
+                " (register a client with the provider; preset '{}' carries none)",
+                p.name
+            ),
+            None => String::new(),
+        };
+        return Err(exit::usage(format!("give --client-id ID{hint}")));
+    }
+    if let Some(p) = preset.as_ref().filter(|p| p.needs_client_secret)
+        && args.client_secret.is_none()
+    {
+        return Err(exit::usage(format!(
+            "preset '{}' needs --client-secret: the provider requires the client's secret for the device flow",
+            p.name
+        )));
     }
     if let Some(issuer) = &args.issuer {
         check_endpoint("issuer", issuer)?;
@@ -142,29 +177,40 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
     }
     let mut edit = config.edit()?;
     let table = edit.profile_mut(&name)?;
+    if let (Some(p), Some(settings)) = (&preset, from_preset) {
+        table.decor_mut().set_prefix(format!(
+            "\n# from preset '{}' (keycard config presets)\n",
+            p.name
+        ));
+        for (key, item) in settings.iter() {
+            table[key] = item.clone();
+        }
+    }
     let mut put = |key: &str, value: Option<String>| {
         if let Some(v) = value {
             table[key] = toml_edit::value(v);
         }
     };
     put("issuer", args.issuer.clone());
-    put("client_id", Some(args.client_id));
+    put("client_id", args.client_id);
     put("client_secret", args.client_secret);
     put(
         "device_authorization_endpoint",
         args.device_authorization_endpoint,
     );
     put("token_endpoint", args.token_endpoint);
-    let scopes: Vec<String> = if args.scopes.is_empty() {
-        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.scopes
-            .iter()
-            .flat_map(|s| s.split_whitespace())
-            .map(str::to_string)
-            .collect()
-    };
-    table["scopes"] = toml_edit::value(scopes.iter().collect::<toml_edit::Array>());
+    if !args.scopes.is_empty() || !table.contains_key("scopes") {
+        let scopes: Vec<String> = if args.scopes.is_empty() {
+            DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+        } else {
+            args.scopes
+                .iter()
+                .flat_map(|s| s.split_whitespace())
+                .map(str::to_string)
+                .collect()
+        };
+        table["scopes"] = toml_edit::value(scopes.iter().collect::<toml_edit::Array>());
+    }
     let activate = args.activate || config.active().is_none();
     if activate {
         edit.set_active(&name);
@@ -174,6 +220,40 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
     ui::info(
         env,
         &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
+    );
+    Ok(())
+}
+
+/// `config presets`: one line per preset (name, what it is for), or JSON with the
+/// variables each takes.
+fn list_presets(env: &Env) -> Result<()> {
+    let all = presets::all()?;
+    if env.json {
+        let rows: Vec<_> = all
+            .iter()
+            .map(|p| {
+                let vars: Vec<_> = p
+                    .vars
+                    .iter()
+                    .map(|v| json!({ "name": v.name, "about": v.about, "default": v.default }))
+                    .collect();
+                json!({
+                    "name": p.name,
+                    "description": p.description,
+                    "vars": vars,
+                    "needs_client_secret": p.needs_client_secret,
+                })
+            })
+            .collect();
+        return ui::out(&serde_json::Value::Array(rows).to_string());
+    }
+    let width = all.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for p in &all {
+        ui::out(&format!("{:width$}  {}", p.name, p.description))?;
+    }
+    ui::info(
+        env,
+        "\nUse one with `keycard config add NAME --preset PRESET --var KEY=VALUE --client-id ID`.",
     );
     Ok(())
 }
@@ -265,6 +345,9 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "userinfo_endpoint" => p.userinfo_endpoint.clone(),
         "audience" => p.audience.clone(),
         "ca_file" => p.ca_file.as_ref().map(|f| f.display().to_string()),
+        "client_auth" => p.client_auth.map(|a| a.as_str().to_string()),
+        "timeout" => p.timeout.map(|s| s.to_string()),
+        "connect_timeout" => p.connect_timeout.map(|s| s.to_string()),
         _ => None,
     }
 }
@@ -273,6 +356,9 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
 fn display_value(p: &Profile, key: &str) -> Option<String> {
     if key == "client_secret" {
         return p.client_secret.as_ref().map(|_| "\"[hidden]\"".to_string());
+    }
+    if matches!(key, "timeout" | "connect_timeout") {
+        return raw_value(p, key);
     }
     if key == "scopes" {
         let quoted: Vec<String> = p.scopes().iter().map(|s| format!("{s:?}")).collect();

@@ -53,8 +53,23 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     // Fail on an unwritable config directory now, not after the user approved the code.
     fsio::ensure_private_dir(env.paths.dir())?;
 
-    let http = Http::new(profile.ca_file.as_deref(), env.verbose)?;
-    let (endpoints, fresh) = discovery::endpoints(&http, &profile, profile.issuer.as_deref())?;
+    let http = Http::for_profile(&profile, env.verbose)?;
+    let client = Client::of(&profile, &client_id);
+    let mut extra = profile.params.clone();
+    if let Some(audience) = &profile.audience {
+        extra.insert("audience".into(), audience.clone());
+    }
+    let (auth, endpoints, fresh) =
+        discovery::with_endpoints(&http, &profile, profile.issuer.as_deref(), |endpoints| {
+            device::start(
+                &http,
+                &endpoints.device_authorization,
+                &client,
+                &profile.scopes(),
+                &extra,
+            )
+            .context("could not start the sign-in")
+        })?;
     if let Some(found) = fresh.filter(|_| saved.is_some() && !one_off) {
         let cached = config
             .edit()
@@ -64,23 +79,6 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
         }
     }
-
-    let client = Client {
-        id: &client_id,
-        secret: profile.client_secret.as_deref(),
-    };
-    let mut extra = profile.params.clone();
-    if let Some(audience) = &profile.audience {
-        extra.insert("audience".into(), audience.clone());
-    }
-    let auth = device::start(
-        &http,
-        &endpoints.device_authorization,
-        &client,
-        &profile.scopes(),
-        &extra,
-    )
-    .context("could not start the sign-in")?;
     ui::show_device_code(env, &auth)?;
     if browser::should_open(env, args.no_browser) {
         let link = auth

@@ -135,7 +135,7 @@ fn revoke_at_provider(
     tokens: &TokenState,
 ) -> Result<Revocation> {
     let provider = session::provider_profile(config, name, tokens);
-    let http = Http::new(provider.ca_file.as_deref(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
+    let http = Http::for_profile(&provider, env.verbose)?.with_timeout(REVOKE_TIMEOUT);
     let (endpoint, fresh) = discovery::endpoint_after_login(
         &http,
         &provider,
@@ -146,10 +146,7 @@ fn revoke_at_provider(
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };
-    let client = Client {
-        id: &tokens.client_id,
-        secret: provider.client_secret.as_deref(),
-    };
+    let client = Client::of(&provider, &tokens.client_id);
     if let Some(refresh) = &tokens.refresh_token {
         token::revoke(&http, &endpoint, &client, refresh.expose(), Hint::Refresh)?;
     }

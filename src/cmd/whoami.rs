@@ -18,7 +18,7 @@ pub fn run(env: &Env) -> Result<()> {
     let (name, _) = env.profile(&config)?;
     let tokens = session::fresh_tokens(env, &config, &name, TimeDelta::zero())?;
     let provider = session::provider_profile(&config, &name, &tokens);
-    let http = Http::new(provider.ca_file.as_deref(), env.verbose)?;
+    let http = Http::for_profile(&provider, env.verbose)?;
     let (userinfo, fresh) = discovery::endpoint_after_login(
         &http,
         &provider,

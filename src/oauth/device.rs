@@ -5,9 +5,10 @@
 //! rule below is unit-tested without waiting.
 
 use super::{Answer, DeviceAuthorization, OAuthError, TokenResponse, read_answer};
+use crate::config::{ClientAuth, Profile};
 use crate::env::Clock;
 use crate::exit::{self, Code};
-use crate::http::Http;
+use crate::http::{Http, Reply};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -36,18 +37,52 @@ pub fn code_lifetime(expires_in: Option<u64>) -> Duration {
         .min(MAX_EXPIRY)
 }
 
+/// The OAuth client and how it authenticates. Every call to the provider's token,
+/// device authorization and revocation endpoints goes through `post_form`, so the choice
+/// between `client_secret_post` and `client_secret_basic` is made here only.
 pub struct Client<'a> {
     pub id: &'a str,
     pub secret: Option<&'a str>,
+    /// How the secret travels; without a secret, `client_id` is always in the form
+    /// (RFC 8628 §3.1, public clients).
+    pub auth: ClientAuth,
 }
 
-impl Client<'_> {
-    pub(crate) fn form<'f>(&'f self, mut form: Vec<(&'f str, &'f str)>) -> Vec<(&'f str, &'f str)> {
-        form.push(("client_id", self.id));
-        if let Some(secret) = self.secret {
-            form.push(("client_secret", secret));
+impl<'a> Client<'a> {
+    /// A client with the default authentication (`client_secret_post`).
+    #[allow(dead_code)] // for callers without a profile at hand
+    pub fn new(id: &'a str, secret: Option<&'a str>) -> Client<'a> {
+        Client {
+            id,
+            secret,
+            auth: ClientAuth::default(),
         }
-        form
+    }
+
+    /// The profile's client: `client_id`, `client_secret` and `client_auth`.
+    pub fn of(profile: &'a Profile, id: &'a str) -> Client<'a> {
+        Client {
+            id,
+            secret: profile.client_secret.as_deref(),
+            auth: profile.client_auth.unwrap_or_default(),
+        }
+    }
+
+    /// POSTs `form` to `url` with this client's credentials added: `client_id` (and
+    /// `client_secret` for `post`) in the form, or an HTTP Basic header for `basic`.
+    pub fn post_form(&self, http: &Http, url: &str, form: &[(&str, &str)]) -> Result<Reply> {
+        let mut form = form.to_vec();
+        match (self.secret, self.auth) {
+            (Some(secret), ClientAuth::Basic) => {
+                return http.post_form(url, &form, Some((self.id, secret)));
+            }
+            (Some(secret), ClientAuth::Post) => {
+                form.push(("client_id", self.id));
+                form.push(("client_secret", secret));
+            }
+            (None, _) => form.push(("client_id", self.id)),
+        }
+        http.post_form(url, &form, None)
     }
 }
 
@@ -65,7 +100,7 @@ pub fn start(
         form.push(("scope", scope.as_str()));
     }
     form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let reply = http.post_form(endpoint, &client.form(form), None)?;
+    let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<DeviceAuthorization>(&reply, "device authorization")? {
         Answer::Ok(auth) => Ok(auth),
         Answer::Error(e) => Err(exit::fail(
@@ -197,11 +232,11 @@ pub fn poll(
         };
         on_wait(deadline - now);
         clock.sleep(wait);
-        let form = client.form(vec![
+        let form = [
             ("grant_type", GRANT_TYPE),
             ("device_code", auth.device_code.expose()),
-        ]);
-        let outcome = match http.post_form(token_endpoint, &form, None) {
+        ];
+        let outcome = match client.post_form(http, token_endpoint, &form) {
             Ok(reply) => match read_answer::<TokenResponse>(&reply, "token response") {
                 Ok(Answer::Ok(t)) => Outcome::Token(t),
                 Ok(Answer::Error(e)) => Outcome::Error(e),

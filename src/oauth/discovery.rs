@@ -1,7 +1,7 @@
 //! Finding a provider's endpoints: explicit settings first, then the discovery results
 //! cached in the profile, then OpenID Connect discovery, then RFC 8414.
 
-use super::check_endpoint;
+use super::{NotFound, check_endpoint};
 use crate::config::{Discovered, Profile};
 use crate::exit;
 use crate::http::Http;
@@ -108,8 +108,10 @@ impl After {
 }
 
 /// One endpoint for a command after login: the profile's explicit setting, else the
-/// cached discovery for `issuer`, else discovery. `Ok((None, _))` means the provider
-/// does not offer it. Also returns fresh discovery results worth caching.
+/// cached discovery for `issuer`, else discovery, unless the profile spells out its
+/// endpoints (GitHub, Microsoft's multi-tenant issuers: discovery would not help).
+/// `Ok((None, _))` means the provider does not offer it. Also returns fresh discovery
+/// results worth caching.
 pub fn endpoint_after_login(
     http: &Http,
     profile: &Profile,
@@ -124,8 +126,11 @@ pub fn endpoint_after_login(
         .discovered
         .as_ref()
         .filter(|d| issuer.is_some_and(|i| same_issuer(&d.issuer, i)));
+    let explicit =
+        profile.device_authorization_endpoint.is_some() && profile.token_endpoint.is_some();
     let (found, fresh) = match (cached, issuer) {
         (Some(cached), _) => (cached.clone(), None),
+        (None, Some(_)) if explicit => return Ok((None, None)),
         (None, Some(issuer)) => {
             let d = discover(http, issuer)?;
             (d.clone(), Some(d))
@@ -137,6 +142,39 @@ pub fn endpoint_after_login(
         .map(|u| check_endpoint(which.key(), &u).map(|u| u.to_string()))
         .transpose()?;
     Ok((url, fresh))
+}
+
+/// Resolves the endpoints and runs `call` with them. When `call` fails because an
+/// endpoint taken from the cached discovery answered 404 (the provider moved it), the
+/// metadata is discovered again, once, and `call` retried with the new endpoints.
+/// Returns what `call` returned, the endpoints it used, and fresh discovery results for
+/// the caller to cache in the profile.
+pub fn with_endpoints<T>(
+    http: &Http,
+    profile: &Profile,
+    issuer: Option<&str>,
+    mut call: impl FnMut(&Endpoints) -> Result<T>,
+) -> Result<(T, Endpoints, Option<Discovered>)> {
+    let (endpoints, fresh) = endpoints(http, profile, issuer)?;
+    match call(&endpoints) {
+        Ok(value) => Ok((value, endpoints, fresh)),
+        Err(e) if fresh.is_none() && NotFound::is(&e) => {
+            let explicit =
+                profile.device_authorization_endpoint.is_some() && profile.token_endpoint.is_some();
+            let Some(issuer) = issuer.filter(|_| profile.discovered.is_some() && !explicit) else {
+                return Err(e);
+            };
+            let found = discover(http, issuer)?;
+            let renewed = Profile {
+                discovered: Some(found.clone()),
+                ..profile.clone()
+            };
+            let (endpoints, _) = self::endpoints(http, &renewed, Some(issuer))?;
+            let value = call(&endpoints)?;
+            Ok((value, endpoints, Some(found)))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Fetches the issuer's metadata: OpenID Connect discovery, then RFC 8414.

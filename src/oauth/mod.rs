@@ -82,11 +82,10 @@ pub enum Answer<T> {
 pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<Answer<T>> {
     let fields = match reply.fields() {
         Ok(fields) => fields,
-        Err(_) if reply.status >= 500 => {
-            return Ok(Answer::ServerTrouble(format!(
-                "{} answered HTTP {}",
-                reply.url, reply.status
-            )));
+        // Says what came back (an HTML error page, say) and its content type.
+        Err(e) if reply.status >= 500 => return Ok(Answer::ServerTrouble(e.to_string())),
+        Err(_) if reply.status == 404 || reply.status == 410 => {
+            return Err(NotFound::error(reply));
         }
         Err(e) => return Err(e),
     };
@@ -98,6 +97,9 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
             "{} answered HTTP {}",
             reply.url, reply.status
         )));
+    }
+    if reply.status == 404 || reply.status == 410 {
+        return Err(NotFound::error(reply));
     }
     if !reply.is_success() {
         return Err(exit::network(format!(
@@ -114,6 +116,46 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
                 reply.url
             ))
         })
+}
+
+/// An endpoint answered 404 or 410 without an OAuth error: it is not (or no longer)
+/// there. Endpoints cached from discovery are then discovered again (`discovery`).
+#[derive(Debug)]
+pub struct NotFound {
+    pub url: String,
+    status: u16,
+    /// Carries the exit code (4) through `exit::code_of`, which walks the sources.
+    cause: exit::Coded,
+}
+
+impl NotFound {
+    fn error(reply: &Reply) -> anyhow::Error {
+        anyhow::Error::new(NotFound {
+            url: reply.url.clone(),
+            status: reply.status,
+            cause: exit::Coded {
+                code: exit::Code::Network,
+                message: "no such endpoint; check the profile's endpoints".into(),
+            },
+        })
+    }
+
+    /// Whether `err` is, or was caused by, a `NotFound`.
+    pub fn is(err: &anyhow::Error) -> bool {
+        err.chain().any(|e| e.is::<NotFound>())
+    }
+}
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} answered HTTP {}", self.url, self.status)
+    }
+}
+
+impl std::error::Error for NotFound {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
 }
 
 fn oauth_error(fields: &Map<String, Value>) -> Option<OAuthError> {
@@ -174,15 +216,9 @@ pub fn one_line(s: &str) -> String {
 pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
     let url = url::Url::parse(raw)
         .map_err(|e| exit::usage(format!("{name} {raw:?} is not a valid URL: {e}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(url),
-        "http" if loopback => Ok(url),
+        "http" if crate::http::is_loopback(&url) => Ok(url),
         _ => Err(exit::usage(format!(
             "{name} {raw} must use https:// (plain http is allowed only for localhost)"
         ))),
@@ -256,6 +292,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(exit::code_of(&err), exit::Code::Network);
         assert!(err.to_string().contains("access_token"), "{err}");
+    }
+
+    #[test]
+    fn not_found_is_recognisable_and_exits_4() {
+        let err = read_answer::<TokenResponse>(&reply(404, "Not Found"), "token").unwrap_err();
+        assert!(NotFound::is(&err));
+        assert_eq!(exit::code_of(&err), exit::Code::Network);
+        assert_eq!(
+            format!("{err:#}"),
+            "http://127.0.0.1/x answered HTTP 404: no such endpoint; check the profile's endpoints"
+        );
+        let other = read_answer::<TokenResponse>(&reply(403, "{}"), "token").unwrap_err();
+        assert!(!NotFound::is(&other));
     }
 
     #[test]

@@ -16,11 +16,11 @@ pub fn refresh(
     client: &Client,
     refresh_token: &str,
 ) -> Result<TokenResponse> {
-    let form = client.form(vec![
+    let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
-    ]);
-    let reply = http.post_form(endpoint, &form, None)?;
+    ];
+    let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<TokenResponse>(&reply, "token response")? {
         Answer::Ok(tokens) => Ok(tokens),
         Answer::Error(e) => Err(exit::fail(
@@ -48,8 +48,8 @@ pub fn revoke(http: &Http, endpoint: &str, client: &Client, token: &str, hint: H
         Hint::Refresh => "refresh_token",
         Hint::Access => "access_token",
     };
-    let form = client.form(vec![("token", token), ("token_type_hint", hint)]);
-    let reply = http.post_form(endpoint, &form, None)?;
+    let form = [("token", token), ("token_type_hint", hint)];
+    let reply = client.post_form(http, endpoint, &form)?;
     if reply.is_success() {
         return Ok(());
     }

@@ -1,6 +1,8 @@
 //! A scripted authorization server for what a real one will not do on demand (5xx,
-//! slow_down, provider dialects, HTML pages). Each test gives a handler; afterwards it
-//! asserts on the requests received, with their arrival times.
+//! slow_down, provider dialects, HTML pages, redirects, stalls, dropped connections).
+//! Each test gives a handler; afterwards it asserts on the requests received: their
+//! paths, arrival times, headers and form fields. Also a scripted HTTP proxy that
+//! records what it was asked to reach.
 
 #![allow(dead_code)]
 
@@ -9,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -39,30 +41,71 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    pub headers: Vec<(String, String)>,
+    /// Wait this long before answering (a slow or hung server).
+    pub delay: Duration,
+    /// Close the connection without answering (a reset or crashed server).
+    pub drop_connection: bool,
+}
+
+impl Response {
+    fn new(status: u16, content_type: &'static str, body: String) -> Response {
+        Response {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            drop_connection: false,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Response {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A redirect to `location`.
+pub fn redirect(status: u16, location: &str) -> Response {
+    Response::new(status, "text/plain", String::new()).with_header("Location", location)
+}
+
+/// No answer at all: the connection is closed once the request is read.
+pub fn hang_up() -> Response {
+    Response {
+        drop_connection: true,
+        ..Response::new(0, "text/plain", String::new())
+    }
+}
+
+pub fn text(status: u16, content_type: &'static str, body: &str) -> Response {
+    Response::new(status, content_type, body.to_string())
 }
 
 pub fn json(status: u16, body: serde_json::Value) -> Response {
-    Response {
-        status,
-        content_type: "application/json",
-        body: body.to_string(),
-    }
+    Response::new(status, "application/json", body.to_string())
 }
 
 pub fn form(status: u16, body: &str) -> Response {
-    Response {
+    Response::new(
         status,
-        content_type: "application/x-www-form-urlencoded",
-        body: body.to_string(),
-    }
+        "application/x-www-form-urlencoded",
+        body.to_string(),
+    )
 }
 
 pub fn html(status: u16) -> Response {
-    Response {
+    Response::new(
         status,
-        content_type: "text/html",
-        body: "<!DOCTYPE html><html><body>Bad gateway</body></html>".into(),
-    }
+        "text/html",
+        "<!DOCTYPE html><html><body>Bad gateway</body></html>".into(),
+    )
 }
 
 type Handler = dyn Fn(&Request, usize) -> Response + Send + Sync;
@@ -112,6 +155,24 @@ impl FakeServer {
             .iter()
             .filter(|r| r.path == path)
             .cloned()
+            .collect()
+    }
+
+    /// Every request, in arrival order.
+    pub fn all(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The paths requested, in arrival order.
+    pub fn paths(&self) -> Vec<String> {
+        self.all().into_iter().map(|r| r.path).collect()
+    }
+
+    /// Requests for discovery documents (`/.well-known/...` anywhere in the path).
+    pub fn discovery_requests(&self) -> Vec<String> {
+        self.paths()
+            .into_iter()
+            .filter(|p| p.contains("/.well-known/"))
             .collect()
     }
 
@@ -183,13 +244,84 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request>>) {
         .count();
     let response = handler(&request, n);
     requests.lock().unwrap().push(request);
+    std::thread::sleep(response.delay);
+    if response.drop_connection {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
         response.content_type,
         response.body.len(),
-        response.body
     );
+    for (k, v) in &response.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let _ = write!(stream, "{head}\r\n{}", response.body);
+}
+
+/// A loopback HTTP proxy that records the first line of every request (`CONNECT
+/// host:port HTTP/1.1`) and refuses them all with 502, so a test can see where keycard
+/// tried to go through it.
+pub struct FakeProxy {
+    pub url: String,
+    seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeProxy {
+    pub fn start() -> FakeProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (seen, stop) = (seen.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(mut stream) = stream else { continue };
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut first = String::new();
+                    let _ = reader.read_line(&mut first);
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    seen.lock().unwrap().push(first.trim().to_string());
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                }
+            })
+        };
+        FakeProxy {
+            url,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

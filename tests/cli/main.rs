@@ -6,11 +6,14 @@
 
 mod completions;
 mod config;
+mod discovery;
 mod fake;
 mod login;
 mod man;
 mod polling;
+mod providers;
 mod status;
 mod support;
 mod terminal;
 mod tokens;
+mod transport;

@@ -174,3 +174,143 @@ fn unreachable_issuer_exits_4_with_one_line() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
 }
+
+fn pending(status: u16) -> fake::Response {
+    fake::json(status, json!({"error": "authorization_pending"}))
+}
+
+#[test]
+fn the_advertised_interval_is_honoured_between_polls() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(2, 60),
+        ("/token", 0 | 1) => pending(400),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    let gaps = server.gaps("/token");
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    for gap in &gaps {
+        assert!(*gap >= 1.95 && *gap < 3.0, "2 s apart: {gaps:?}");
+    }
+    let device_at = server.requests("/device")[0].at;
+    let first = server.requests("/token")[0].at - device_at;
+    assert!(
+        first.as_secs_f64() >= 1.95,
+        "the first poll waits too: {first:?}"
+    );
+}
+
+/// sigstore/sigstore#2381: no `interval` must not mean a busy loop. The rule itself (and
+/// the clamps) are unit-tested on `PollState`; this is the one real 5 s wait.
+#[test]
+fn a_missing_interval_means_five_seconds() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => fake::json(
+            200,
+            json!({"device_code": "dc-1", "user_code": "ABCD-EFGH",
+                   "verification_uri": "https://example.test/device", "expires_in": 60}),
+        ),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    let wait = server.requests("/token")[0].at - server.requests("/device")[0].at;
+    assert!(
+        wait.as_secs_f64() >= 4.95 && wait.as_secs_f64() < 6.0,
+        "{wait:?}"
+    );
+}
+
+#[test]
+fn an_interval_of_zero_is_clamped_to_a_second() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(0, 60),
+        ("/token", 0 | 1) => pending(400),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    assert_eq!(server.requests("/token").len(), 3, "no busy loop");
+    for gap in server.gaps("/token") {
+        assert!(gap >= 0.95, "at least 1 s apart: {gap}");
+    }
+}
+
+/// GitHub sends `slow_down` with HTTP 200 and its new interval; the larger of that and
+/// old + 5 s wins, and it stays for every later poll (cli/cli#9370).
+#[test]
+fn slow_down_with_a_larger_interval_takes_it_for_good() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(1, 60),
+        ("/token", 0) => fake::form(
+            200,
+            "error=slow_down&error_description=Too+many+requests&interval=7",
+        ),
+        ("/token", 1) => fake::form(200, "error=authorization_pending"),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    let gaps = server.gaps("/token");
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    assert!(gaps[0] >= 6.95 && gaps[0] < 8.0, "7 s, not 1 + 5: {gaps:?}");
+    assert!(gaps[1] >= 6.95 && gaps[1] < 8.0, "and it stays: {gaps:?}");
+}
+
+#[test]
+fn a_dropped_connection_while_polling_backs_off_and_recovers() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(1, 60),
+        ("/token", 0) => fake::hang_up(),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["login"]).expect(0);
+    assert_eq!(scratch.tokens("p")["access_token"], "at-1");
+    let gaps = server.gaps("/token");
+    assert!(
+        gaps.len() == 1 && gaps[0] >= 1.95 && gaps[0] < 3.0,
+        "1 s doubled: {gaps:?}"
+    );
+}
+
+#[test]
+fn a_poll_that_times_out_backs_off_and_recovers() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/device", _) => device(1, 60),
+        ("/token", 0) => token().after(std::time::Duration::from_millis(1500)),
+        _ => token(),
+    });
+    let scratch = profile_on(&server);
+    scratch.run(&["config", "set", "timeout", "1"]).expect(0);
+    let run = scratch.run(&["login"]);
+    run.expect(0);
+    let gaps = server.gaps("/token");
+    // Gave up on the first answer after the profile's 1 s timeout, then waited 2 s.
+    assert!(
+        gaps.len() == 1 && gaps[0] >= 2.9 && gaps[0] < 4.0,
+        "{gaps:?}"
+    );
+}
+
+#[test]
+fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => device(1, 60),
+        _ => fake::form(
+            200,
+            "error=incorrect_client_credentials&error_description=The+client_id+and%2For+client_secret+passed+are+incorrect.",
+        ),
+    });
+    let scratch = profile_on(&server);
+    let run = scratch.run(&["login"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("incorrect_client_credentials")
+            && run.stderr.contains("passed are incorrect"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.requests("/token").len(), 1);
+}

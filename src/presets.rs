@@ -1,0 +1,303 @@
+//! Presets for well-known providers: `profiles/*.toml`, compiled into the binary.
+//!
+//! A preset is a description, the variables it takes (`{tenant}`, `{domain}`, ...; each
+//! with a one-line explanation and maybe a default), an optional `needs_client_secret`,
+//! and a `[profile]` table of ordinary profile settings: endpoints, scopes and dialect
+//! settings such as `client_auth`. `{name}` in any string of the table is replaced by
+//! the variable's value. A preset never carries a client id, except `local`, whose
+//! `keycard` client belongs to the test provider in this repository.
+
+use crate::exit;
+use crate::oauth::check_endpoint;
+use anyhow::{Context, Result};
+use toml_edit::{DocumentMut, Item, Table, Value};
+
+/// Every preset, by name, in the order `config presets` lists them.
+const SOURCES: &[(&str, &str)] = &[
+    ("auth0", include_str!("../profiles/auth0.toml")),
+    ("github", include_str!("../profiles/github.toml")),
+    ("google", include_str!("../profiles/google.toml")),
+    ("keycloak", include_str!("../profiles/keycloak.toml")),
+    ("local", include_str!("../profiles/local.toml")),
+    ("microsoft", include_str!("../profiles/microsoft.toml")),
+    ("okta", include_str!("../profiles/okta.toml")),
+];
+
+#[derive(Debug, Clone)]
+pub struct Preset {
+    pub name: &'static str,
+    pub description: String,
+    pub needs_client_secret: bool,
+    pub vars: Vec<Var>,
+    profile: Table,
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub about: String,
+    pub default: Option<String>,
+}
+
+pub fn names() -> Vec<&'static str> {
+    SOURCES.iter().map(|(n, _)| *n).collect()
+}
+
+/// Every preset. The files are part of the binary and tested, so a parse error here is
+/// a bug; it is still reported as an error rather than a panic.
+pub fn all() -> Result<Vec<Preset>> {
+    SOURCES.iter().map(|(n, s)| parse(n, s)).collect()
+}
+
+/// The preset called `name`, or a usage error listing the known ones.
+pub fn find(name: &str) -> Result<Preset> {
+    match SOURCES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        Some((n, source)) => parse(n, source),
+        None => Err(exit::usage(format!(
+            "no preset named '{name}'; presets are: {} (see `keycard config presets`)",
+            names().join(", ")
+        ))),
+    }
+}
+
+fn parse(name: &'static str, source: &str) -> Result<Preset> {
+    let broken = || format!("built-in preset '{name}' is broken");
+    let doc: DocumentMut = source.parse().with_context(broken)?;
+    let description = doc
+        .get("description")
+        .and_then(Item::as_str)
+        .with_context(broken)?
+        .to_string();
+    let needs_client_secret = doc
+        .get("needs_client_secret")
+        .and_then(Item::as_bool)
+        .unwrap_or(false);
+    let mut vars = Vec::new();
+    if let Some(table) = doc.get("vars").and_then(Item::as_table_like) {
+        for (var, spec) in table.iter() {
+            let field = |key: &str| {
+                spec.as_table_like()
+                    .and_then(|t| t.get(key))
+                    .and_then(Item::as_str)
+                    .map(str::to_string)
+            };
+            vars.push(Var {
+                name: var.to_string(),
+                about: field("about").with_context(broken)?,
+                default: field("default"),
+            });
+        }
+    }
+    let profile = doc
+        .get("profile")
+        .and_then(Item::as_table)
+        .with_context(broken)?
+        .clone();
+    Ok(Preset {
+        name,
+        description,
+        needs_client_secret,
+        vars,
+        profile,
+    })
+}
+
+/// Splits `--var NAME=VALUE`.
+pub fn parse_var(raw: &str) -> Result<(String, String)> {
+    match raw.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(exit::usage(format!(
+            "--var takes NAME=VALUE, not {raw:?} (e.g. --var domain=acme.okta.com)"
+        ))),
+    }
+}
+
+impl Preset {
+    /// The profile settings with every `{var}` filled in from `given` or the defaults.
+    /// A missing or unknown variable, or an endpoint that comes out invalid, is a usage
+    /// error that names it.
+    pub fn instantiate(&self, given: &[(String, String)]) -> Result<Table> {
+        for (k, _) in given {
+            if !self.vars.iter().any(|v| &v.name == k) {
+                let takes = if self.vars.is_empty() {
+                    "takes no variables".to_string()
+                } else {
+                    format!(
+                        "takes {}",
+                        self.vars
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                return Err(exit::usage(format!(
+                    "preset '{}' has no variable '{k}'; it {takes}",
+                    self.name
+                )));
+            }
+        }
+        let mut values = Vec::new();
+        for var in &self.vars {
+            let value = given
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == var.name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| var.default.clone())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    exit::usage(format!(
+                        "preset '{}' needs --var {}=VALUE: {}",
+                        self.name, var.name, var.about
+                    ))
+                })?;
+            // "https://sso.example.com/" + "/realms/x" would double the slash.
+            values.push((var.name.clone(), value.trim_end_matches('/').to_string()));
+        }
+        let mut table = self.profile.clone();
+        for (_, item) in table.iter_mut() {
+            fill(item, &values);
+        }
+        for (key, item) in table.iter() {
+            if (key == "issuer" || key.ends_with("_endpoint"))
+                && let Some(url) = item.as_str()
+            {
+                check_endpoint(key, url)?;
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Replaces `{name}` in every string of `item`, recursively.
+fn fill(item: &mut Item, values: &[(String, String)]) {
+    match item {
+        Item::Value(v) => fill_value(v, values),
+        Item::Table(t) => {
+            for (_, i) in t.iter_mut() {
+                fill(i, values);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn fill_value(value: &mut Value, values: &[(String, String)]) {
+    match value {
+        Value::String(s) => {
+            let mut text = s.value().clone();
+            for (name, v) in values {
+                text = text.replace(&format!("{{{name}}}"), v);
+            }
+            let decor = s.decor().clone();
+            *value = Value::from(text);
+            *value.decor_mut() = decor;
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| fill_value(v, values)),
+        Value::InlineTable(t) => t.iter_mut().for_each(|(_, v)| fill_value(v, values)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Profile;
+
+    /// Fills every variable with a plausible value.
+    fn sample(p: &Preset) -> Vec<(String, String)> {
+        p.vars
+            .iter()
+            .map(|v| {
+                let value = match v.name.as_str() {
+                    "base" => "https://sso.example.com/",
+                    "port" => "9000",
+                    _ => "acme.example.com",
+                };
+                (v.name.clone(), value.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_preset_makes_a_valid_profile_without_a_client_id() {
+        let presets = all().unwrap();
+        assert_eq!(presets.len(), SOURCES.len());
+        for p in presets {
+            let table = p.instantiate(&sample(&p)).unwrap();
+            let text = table.to_string();
+            assert!(
+                !text.contains('{'),
+                "{}: unfilled variable in {text}",
+                p.name
+            );
+            let profile: Profile = toml_edit::de::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: not a profile: {e}\n{text}", p.name));
+            assert!(
+                profile.issuer.is_some() || profile.token_endpoint.is_some(),
+                "{}",
+                p.name
+            );
+            assert_eq!(
+                profile.client_id.is_some(),
+                p.name == "local",
+                "{}: only local carries a client id",
+                p.name
+            );
+            assert!(!p.description.contains('\n'), "{}", p.name);
+            assert!(profile.client_secret.is_none(), "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn variables_are_filled_and_trailing_slashes_dropped() {
+        let kc = find("keycloak").unwrap();
+        let t = kc
+            .instantiate(&[
+                ("base".into(), "https://sso.example.com/".into()),
+                ("realm".into(), "acme".into()),
+            ])
+            .unwrap();
+        assert_eq!(
+            t["issuer"].as_str(),
+            Some("https://sso.example.com/realms/acme")
+        );
+        let okta = find("okta").unwrap();
+        let t = okta
+            .instantiate(&[("domain".into(), "acme.okta.com".into())])
+            .unwrap();
+        assert_eq!(
+            t["token_endpoint"].as_str(),
+            Some("https://acme.okta.com/oauth2/default/v1/token")
+        );
+    }
+
+    #[test]
+    fn missing_unknown_and_bad_variables_are_usage_errors() {
+        let ms = find("microsoft").unwrap();
+        let err = ms.instantiate(&[]).unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Usage);
+        assert!(err.to_string().contains("--var tenant="), "{err}");
+        let err = ms
+            .instantiate(&[("tenant".into(), "x".into()), ("domain".into(), "y".into())])
+            .unwrap_err();
+        assert!(err.to_string().contains("no variable 'domain'"), "{err}");
+        let err = find("keycloak")
+            .unwrap()
+            .instantiate(&[
+                ("base".into(), "http://sso.example.com".into()),
+                ("realm".into(), "x".into()),
+            ])
+            .unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Usage, "{err}");
+        let err = find("nope").unwrap_err();
+        assert_eq!(exit::code_of(&err), exit::Code::Usage);
+        assert!(err.to_string().contains("github, google"), "{err}");
+        assert!(parse_var("novalue").is_err());
+        assert_eq!(
+            parse_var("a=b=c").unwrap(),
+            ("a".to_string(), "b=c".to_string())
+        );
+    }
+}

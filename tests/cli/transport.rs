@@ -1,0 +1,276 @@
+//! The HTTP layer as a user meets it: timeouts, size limits, garbage answers, redirects,
+//! and proxies (with a loopback proxy that records where it was asked to go).
+
+use crate::fake::{self, FakeProxy, FakeServer};
+use crate::support::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const PROXY_VARS: &[&str] = &[
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
+/// `keycard ARGS` with only the given proxy variables set.
+fn run_with_proxy(scratch: &Scratch, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = scratch.keycard();
+    for v in PROXY_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.args(args).output().unwrap())
+}
+
+fn device() -> fake::Response {
+    fake::json(
+        200,
+        json!({"device_code": "dc-1", "user_code": "ABCD-EFGH",
+               "verification_uri": "https://example.test/device", "interval": 1, "expires_in": 60}),
+    )
+}
+
+fn token() -> fake::Response {
+    fake::json(
+        200,
+        json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}),
+    )
+}
+
+#[test]
+fn a_hung_provider_times_out_after_the_profiles_timeout() {
+    let server = FakeServer::start(|_, _| device().after(Duration::from_secs(3)));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    scratch.run(&["config", "set", "timeout", "1"]).expect(0);
+    let started = Instant::now();
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains("did not answer within 1s"),
+        "{}",
+        run.stderr
+    );
+    let bad = scratch.run(&["config", "set", "connect_timeout", "soon"]);
+    bad.expect(2);
+}
+
+#[test]
+fn oversized_answers_are_refused() {
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
+    let server = FakeServer::start(move |_, _| fake::text(200, "application/json", &big));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        run.stderr.contains("larger than 1024 KiB"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn non_json_answers_name_url_status_and_content_type() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => device(),
+        _ => fake::text(200, "text/plain", "ok"),
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        run.stderr.contains(&format!("{}/token", server.url))
+            && run.stderr.contains("HTTP 200")
+            && run.stderr.contains("text/plain")
+            && run.stderr.contains("not JSON"),
+        "{}",
+        run.stderr
+    );
+    let html = FakeServer::start(|_, _| fake::html(502));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &html.url);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        run.stderr.contains("HTML page")
+            && run.stderr.contains("text/html")
+            && run.stderr.contains("502"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn same_origin_redirects_are_followed() {
+    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
+        ("/.well-known/openid-configuration", _) => {
+            fake::redirect(301, "/meta/openid-configuration")
+        }
+        ("/meta/openid-configuration", _) => {
+            let base = format!("http://{}", req.header("host").unwrap());
+            fake::json(
+                200,
+                json!({"issuer": base, "device_authorization_endpoint": format!("{base}/device"),
+                       "token_endpoint": format!("{base}/old-token")}),
+            )
+        }
+        ("/device", _) => device(),
+        // A POST follows 307 and 308, which keep the method and the body.
+        ("/old-token", _) => fake::redirect(307, "/token"),
+        _ => token(),
+    });
+    let scratch = Scratch::new();
+    scratch.add_profile("p", &server.url, "cli");
+    scratch.run(&["login"]).expect(0);
+    let moved = &server.requests("/token")[0];
+    assert_eq!(moved.method, "POST");
+    assert_eq!(moved.form("device_code").as_deref(), Some("dc-1"));
+}
+
+#[test]
+fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
+    let elsewhere = FakeServer::start(|_, _| device());
+    let other_port = elsewhere.url.clone();
+    let server = FakeServer::start(move |req, _| match req.path.as_str() {
+        "/device" => fake::redirect(307, &format!("{other_port}/device")),
+        "/to-https" => fake::redirect(308, "https://127.0.0.1/to-https"),
+        "/post-302" => fake::redirect(302, "/elsewhere"),
+        _ => fake::json(404, json!({})),
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    let run = scratch.run(&["login"]);
+    run.expect(4);
+    assert!(
+        run.stderr.contains("another host or scheme") && run.stderr.contains(&elsewhere.url),
+        "{}",
+        run.stderr
+    );
+    assert!(elsewhere.all().is_empty(), "the other host saw nothing");
+
+    for (path, why) in [
+        ("/to-https", "another host or scheme"),
+        ("/post-302", "HTTP 302"),
+    ] {
+        let url = format!("{}{path}", server.url);
+        scratch
+            .run(&["config", "set", "device_authorization_endpoint", &url])
+            .expect(0);
+        let run = scratch.run(&["login"]);
+        run.expect(4);
+        assert!(run.stderr.contains(why), "{path}: {}", run.stderr);
+    }
+    assert!(server.requests("/elsewhere").is_empty());
+}
+
+#[test]
+fn https_proxy_carries_requests_to_remote_hosts() {
+    let proxy = FakeProxy::start();
+    let scratch = Scratch::new();
+    scratch.add_profile("p", "https://id.example.test/realms/x", "cli");
+    let run = run_with_proxy(&scratch, &[("HTTPS_PROXY", &proxy.url)], &["login"]);
+    run.expect(4);
+    assert_eq!(proxy.seen(), ["CONNECT id.example.test:443 HTTP/1.1"]);
+    assert!(
+        run.stderr.contains("proxy") && run.stderr.contains("id.example.test"),
+        "{}",
+        run.stderr
+    );
+    // ALL_PROXY is the fallback.
+    let run = run_with_proxy(&scratch, &[("ALL_PROXY", &proxy.url)], &["login"]);
+    run.expect(4);
+    assert_eq!(proxy.seen().len(), 2);
+}
+
+#[test]
+fn no_proxy_and_loopback_go_direct() {
+    let proxy = FakeProxy::start();
+    let scratch = Scratch::new();
+    scratch.add_profile("p", "https://id.example.test", "cli");
+    for no_proxy in [
+        "example.test",
+        ".example.test",
+        "other.org, *.example.test:443",
+        "*",
+    ] {
+        let run = run_with_proxy(
+            &scratch,
+            &[("HTTPS_PROXY", &proxy.url), ("NO_PROXY", no_proxy)],
+            &["login"],
+        );
+        run.expect(4);
+    }
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+
+    // A local provider is never reached through a proxy (the proxy's loopback is not ours).
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => device(),
+        _ => token(),
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    run_with_proxy(
+        &scratch,
+        &[
+            ("HTTPS_PROXY", &proxy.url),
+            ("HTTP_PROXY", &proxy.url),
+            ("ALL_PROXY", &proxy.url),
+        ],
+        &["login"],
+    )
+    .expect(0);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+}
+
+#[test]
+fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
+    let scratch = Scratch::new();
+    scratch.add_profile("p", "https://id.example.test", "cli");
+    let run = run_with_proxy(
+        &scratch,
+        &[("HTTPS_PROXY", "gopher://user:hunter2@proxy.example.test:70")],
+        &["login"],
+    );
+    run.expect(2);
+    assert!(run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
+#[test]
+fn a_bad_ca_file_is_named() {
+    let scratch = Scratch::new();
+    scratch.add_profile("p", "https://id.example.test", "cli");
+    let missing = scratch.path().join("missing.pem");
+    scratch
+        .run(&["config", "set", "ca_file", missing.to_str().unwrap()])
+        .expect(0);
+    let run = scratch.run(&["login"]);
+    run.expect(1);
+    assert!(run.stderr.contains("missing.pem"), "{}", run.stderr);
+    let empty = scratch.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate").unwrap();
+    scratch
+        .run(&["config", "set", "ca_file", empty.to_str().unwrap()])
+        .expect(0);
+    let run = scratch.run(&["login"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("holds no PEM certificate"),
+        "{}",
+        run.stderr
+    );
+}
