@@ -15,7 +15,7 @@ use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::Client;
 use crate::oauth::discovery::{self, After};
-use crate::oauth::token;
+use crate::oauth::{NotFound, token};
 use crate::paths::ProfileName;
 use crate::state::{self, TokenState};
 use crate::ui;
@@ -52,21 +52,35 @@ pub fn fresh_tokens(
 
     let provider = provider_profile(config, name, &tokens);
     let answer = Http::for_profile(&provider, env.verbose).and_then(|http| {
-        let (endpoint, fresh) = discovery::endpoint_after_login(
-            &http,
-            &provider,
-            tokens.issuer.as_deref(),
-            After::Token,
-        )?;
-        cache_discovery(config, name, &tokens, fresh);
-        let endpoint = endpoint.ok_or_else(|| {
-            exit::usage(format!(
-                "no token endpoint is known for profile '{name}'; set it with \
-                 `keycard --profile {name} config set token_endpoint URL`"
-            ))
-        })?;
         let client = Client::of(&provider, &tokens.client_id);
-        token::refresh(&http, &endpoint, &client, refresh_token.expose())
+        let refresh_with = |profile: &Profile| {
+            let (endpoint, fresh) = discovery::endpoint_after_login(
+                &http,
+                profile,
+                tokens.issuer.as_deref(),
+                After::Token,
+            )?;
+            let endpoint = endpoint.ok_or_else(|| {
+                exit::usage(format!(
+                    "no token endpoint is known for profile '{name}'; set it with \
+                     `keycard --profile {name} config set token_endpoint URL`"
+                ))
+            })?;
+            token::refresh(&http, &endpoint, &client, refresh_token.expose())
+                .map(|resp| (resp, fresh))
+        };
+        let cached_endpoint = provider.token_endpoint.is_none() && provider.discovered.is_some();
+        let (resp, fresh) = match refresh_with(&provider) {
+            // The provider moved its token endpoint since discovery was cached: discover
+            // again, once.
+            Err(e) if cached_endpoint && NotFound::is(&e) => refresh_with(&Profile {
+                discovered: None,
+                ..provider.clone()
+            })?,
+            other => other?,
+        };
+        cache_discovery(config, name, &tokens, fresh);
+        Ok(resp)
     });
 
     let now = env.clock.now();

@@ -457,3 +457,44 @@ fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
         "the killed process's lock held up the next one"
     );
 }
+
+#[test]
+fn a_cached_token_endpoint_that_answers_404_is_rediscovered() {
+    let server = FakeServer::start(|req, _| {
+        let base = format!("http://{}", req.header("host").unwrap());
+        match req.path.as_str() {
+            "/old-token" => fake::json(404, json!({})),
+            "/.well-known/openid-configuration" => fake::json(
+                200,
+                json!({"issuer": base, "token_endpoint": format!("{base}/token"),
+                       "device_authorization_endpoint": format!("{base}/device")}),
+            ),
+            _ => fake::json(
+                200,
+                json!({"access_token": "at-new", "token_type": "Bearer", "expires_in": 3600}),
+            ),
+        }
+    });
+    let scratch = Scratch::new();
+    scratch.add_profile("default", &server.url, "cli");
+    let config = scratch.config_dir().join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[profiles.default.discovered]\nissuer = \"{0}\"\ntoken_endpoint = \"{0}/old-token\"\n\
+         device_authorization_endpoint = \"{0}/device\"\n",
+        server.url
+    ));
+    std::fs::write(&config, text).unwrap();
+    write_tokens(&scratch, &server.url, -10, true);
+
+    let run = scratch.run(&["token"]);
+    run.expect(0);
+    assert_eq!(run.stdout, "at-new\n");
+    assert_eq!(server.requests("/old-token").len(), 1);
+    assert_eq!(server.requests("/token").len(), 1);
+    let config = scratch.config_toml();
+    assert!(
+        !config.contains("old-token") && config.contains("/token\""),
+        "{config}"
+    );
+}
