@@ -89,6 +89,15 @@ pub enum Command {
     Logout(LogoutArgs),
 
     /// Show the profile's session, offline (exit 0 when usable, 3 when not)
+    #[command(
+        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3).\n\n\
+                      --short prints `PROFILE:STATE` plus the time left when valid (prod:valid 42m),\n\
+                      and nothing at all when the profile has no session. With --short or --format\n\
+                      nothing ever goes to stderr: a broken file only sets a non-zero exit code.\n\n\
+                      Examples:\n  keycard status --short\n  \
+                      keycard status --format '{profile} {state} {expires_in}'\n  \
+                      keycard status --all --json"
+    )]
     Status(StatusArgs),
 
     /// Manage profiles in config.toml
@@ -123,7 +132,19 @@ pub struct LoginArgs {
 pub struct LogoutArgs {}
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// One short line for a shell prompt (prod:valid 42m); nothing when not signed in
+    #[arg(long, conflicts_with = "format")]
+    pub short: bool,
+
+    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {user} {email} {issuer}
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+
+    /// One row per profile in config.toml, marking the one in use (exit code: that one's)
+    #[arg(long)]
+    pub all: bool,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {

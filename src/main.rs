@@ -30,8 +30,22 @@ fn main() -> ExitCode {
         }
     };
     set_colors(cli.global.color);
-    signals::install();
-    let result = env::Env::new(&cli.global).and_then(|env| cmd::run(cli.command, &env));
+    // `status` writes nothing, so it needs no guard against Ctrl-C mid-write; skipping
+    // the signal thread keeps a prompt's call as cheap as starting a process.
+    if !matches!(cli.command, cli::Command::Status(_)) {
+        signals::install();
+    }
+    // A prompt must never show an error, whatever is broken (no home directory, ...).
+    let prompt = matches!(&cli.command, cli::Command::Status(a) if a.short || a.format.is_some());
+    let result = env::Env::new(&cli.global)
+        .map_err(|e| {
+            if prompt {
+                exit::silent(exit::code_of(&e))
+            } else {
+                e
+            }
+        })
+        .and_then(|env| cmd::run(cli.command, &env));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
