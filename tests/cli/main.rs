@@ -9,6 +9,7 @@ mod fake;
 mod login;
 mod man;
 mod polling;
+mod prompt;
 mod status;
 mod support;
 mod terminal;
