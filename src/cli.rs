@@ -76,7 +76,10 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `defer`: a subcommand's arguments are built only when that subcommand runs, so a
+/// prompt's `status --short` does not pay for constructing every other command.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Sign in with the device flow and store the profile's tokens
     #[command(
@@ -147,6 +150,7 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ConfigCommand {
     /// Make NAME the active profile for later commands
     Use {
