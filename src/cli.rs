@@ -78,7 +78,10 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `defer`: a subcommand's arguments are built only when that subcommand runs, so a
+/// prompt's `status --short` does not pay for constructing every other command.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Sign in with the device flow and store the profile's tokens
     #[command(
@@ -95,6 +98,15 @@ pub enum Command {
     Logout(LogoutArgs),
 
     /// Show the profile's session, offline (exit 0 when usable, 3 when not)
+    #[command(
+        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3).\n\n\
+                      --short prints `PROFILE:STATE` plus the time left when valid (prod:valid 42m),\n\
+                      and nothing at all when the profile has no session. With --short or --format\n\
+                      nothing ever goes to stderr: a broken file only sets a non-zero exit code.\n\n\
+                      Examples:\n  keycard status --short\n  \
+                      keycard status --format '{profile} {state} {expires_in}'\n  \
+                      keycard status --all --json"
+    )]
     Status(StatusArgs),
 
     /// Print who the provider says you are, as JSON (refreshes first when needed)
@@ -225,9 +237,22 @@ fn check_duration_limit(secs: u64, raw: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// One short line for a shell prompt (prod:valid 42m); nothing when not signed in
+    #[arg(long, conflicts_with = "format")]
+    pub short: bool,
+
+    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {user} {email} {issuer}
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+
+    /// One row per profile in config.toml, marking the one in use (exit code: that one's)
+    #[arg(long)]
+    pub all: bool,
+}
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ConfigCommand {
     /// Make NAME the active profile for later commands
     Use {

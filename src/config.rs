@@ -174,7 +174,12 @@ impl Config {
     }
 
     pub fn profile(&self, name: &ProfileName) -> Option<&Profile> {
-        self.file.profiles.get(name.as_str())
+        self.profile_named(name.as_str())
+    }
+
+    /// A profile by a name that may not be valid (a hand-written section in the file).
+    pub fn profile_named(&self, name: &str) -> Option<&Profile> {
+        self.file.profiles.get(name)
     }
 
     pub fn profile_names(&self) -> impl Iterator<Item = &str> {

@@ -21,23 +21,46 @@ mod ui;
 
 use clap::Parser;
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+fn main() -> std::process::ExitCode {
+    // std's start-up is kept (rather than a leaner C `main`): it also reopens closed
+    // standard streams on /dev/null, so a token file can never land on fd 1.
+    std::process::ExitCode::from(run(std::env::args_os().collect()))
+}
+
+fn run(args: Vec<std::ffi::OsString>) -> u8 {
+    let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             // clap: 0 for --help/--version, 2 for usage errors.
-            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            return e.exit_code().clamp(0, 255) as u8;
         }
     };
     set_colors(cli.global.color);
-    signals::install();
-    let result = env::Env::new(&cli.global).and_then(|env| cmd::run(cli.command, &env));
+    // `status` writes nothing and `token` usually nothing, so they need no guard against
+    // Ctrl-C mid-write up front (a refresh installs it); skipping the signal thread keeps
+    // a prompt's or a script's call as cheap as starting a process.
+    if !matches!(
+        cli.command,
+        cli::Command::Status(_) | cli::Command::Token(_)
+    ) {
+        signals::install();
+    }
+    // A prompt must never show an error, whatever is broken (no home directory, ...).
+    let prompt = matches!(&cli.command, cli::Command::Status(a) if a.short || a.format.is_some());
+    let result = env::Env::new(&cli.global)
+        .map_err(|e| {
+            if prompt {
+                exit::silent(exit::code_of(&e))
+            } else {
+                e
+            }
+        })
+        .and_then(|env| cmd::run(cli.command, &env));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if exit::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Ok(()) => 0,
+        Err(e) if exit::is_broken_pipe(&e) => 0,
         Err(e) => {
             let code = exit::code_of(&e);
             // `{:#}` is the whole chain on one line, never a backtrace.
@@ -48,7 +71,7 @@ fn main() -> ExitCode {
                     console::style("keycard: error:").red().bold()
                 );
             }
-            ExitCode::from(code as u8)
+            code as u8
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::oauth::device::Client;
 use crate::oauth::discovery::{self, After};
 use crate::oauth::{NotFound, token};
 use crate::paths::ProfileName;
+use crate::signals;
 use crate::state::{self, TokenState};
 use crate::ui;
 use anyhow::Result;
@@ -40,6 +41,8 @@ pub fn fresh_tokens(
         return without_refresh_token(env, name, tokens);
     }
 
+    // From here on the token file may be written: Ctrl-C must wait for the write.
+    signals::install();
     let _lock = lock::acquire(&env.paths, name)?;
     let tokens = read(env, config, name)?;
     if good_enough(&tokens, env.clock.now(), min_ttl) {

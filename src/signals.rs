@@ -3,8 +3,17 @@
 use crate::exit::Code;
 use crate::fsio::WRITE_GUARD;
 
+/// Starts the signal thread, once; later calls do nothing. Commands that usually write
+/// nothing (`status`, `token` with a valid token) call it only before they write, so a
+/// prompt's call pays for no thread.
 #[cfg(unix)]
 pub fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(start);
+}
+
+#[cfg(unix)]
+fn start() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return; // Without a handler the default action still stops keycard.

@@ -16,8 +16,10 @@ if [ ! -e tests/oidc/node_modules/oidc-provider/package.json ]; then
 fi
 if [ -z "${KEYCARD_BIN:-}" ]; then
   echo "Building keycard..." >&2
-  cargo build --quiet
-  KEYCARD_BIN=target/debug/keycard
+  # Ask cargo where the binary is: .cargo/config.toml names the target, so it is under
+  # target/<target>/debug rather than target/debug.
+  KEYCARD_BIN=$(cargo build --quiet --message-format=json-render-diagnostics |
+    sed -n 's/.*"executable":"\([^"]*keycard\)".*/\1/p' | tail -n 1)
 fi
 
 dir=target/try-local

@@ -11,6 +11,7 @@ mod fake;
 mod login;
 mod man;
 mod polling;
+mod prompt;
 mod providers;
 mod status;
 mod support;

@@ -172,7 +172,13 @@ fn keycard_invocations(line: &str) -> Vec<String> {
             .find(['|', ';', ')', '>', '#', '&'])
             .unwrap_or(tail.len());
         if starts_command && !tail.starts_with("keycard config.toml") {
-            found.push(tail[..end].trim().to_string());
+            // `2>/dev/null` was cut at `>`; drop the file descriptor left behind.
+            let command = tail[..end].trim_end();
+            let command = match command.rsplit_once(' ') {
+                Some((head, fd)) if fd.chars().all(|c| c.is_ascii_digit()) => head,
+                _ => command,
+            };
+            found.push(command.trim().to_string());
         }
         rest = &tail[end.max(1)..];
     }

@@ -3,7 +3,8 @@
 use crate::support::*;
 use serde_json::json;
 
-fn signed_in(scratch: &Scratch, profile: &str, expires_in_secs: i64, refresh: bool) {
+/// Writes a token file for `profile` as `keycard login` would, expiring in `expires_in_secs`.
+pub fn signed_in(scratch: &Scratch, profile: &str, expires_in_secs: i64, refresh: bool) {
     let now = chrono::Utc::now();
     let mut tokens = json!({
         "version": 1,
@@ -146,4 +147,319 @@ fn logout_forgets_the_tokens_and_is_idempotent() {
         again.stderr
     );
     scratch.run(&["status"]).expect(3);
+}
+
+/// `config.toml` with profiles `prod` (active) and `staging`.
+fn two_profiles(scratch: &Scratch) {
+    scratch.add_profile("prod", "https://id.example.com", "cli");
+    scratch.add_profile("staging", "https://staging.example.com", "cli");
+    scratch.run(&["config", "use", "prod"]).expect(0);
+}
+
+#[test]
+fn short_is_one_line_for_a_prompt() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(0);
+    assert!(
+        run.stdout == "prod:valid 55m\n" || run.stdout == "prod:valid 54m\n",
+        "{:?}",
+        run.stdout
+    );
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+
+    signed_in(&scratch, "prod", 60, true);
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(0);
+    assert_eq!(run.stdout, "prod:refreshable\n");
+
+    signed_in(&scratch, "prod", 60, false);
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(3);
+    assert_eq!(run.stdout, "prod:expired\n");
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn short_is_silent_without_a_session() {
+    // No config at all, then a profile that never signed in.
+    let scratch = Scratch::new();
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(3);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    two_profiles(&scratch);
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(3);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn short_never_writes_to_stderr_whatever_is_broken() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    // A token file others can read: the full form warns, the prompt does not.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            scratch.token_file("prod"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let run = scratch.run(&["status", "--short"]);
+        run.expect(0);
+        assert!(run.stderr.is_empty(), "{}", run.stderr);
+    }
+    // A damaged token file.
+    std::fs::write(scratch.token_file("prod"), "{\"access_tok").unwrap();
+    let run = scratch.run(&["status", "--short"]);
+    run.expect(3);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    // A token file that is a directory.
+    std::fs::remove_file(scratch.token_file("prod")).unwrap();
+    std::fs::create_dir(scratch.token_file("prod")).unwrap();
+    let run = scratch.run(&["status", "--short"]);
+    assert_ne!(run.code, 0);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    // A broken config.toml, and an invalid profile name from the environment.
+    let config = scratch.config_dir().join("config.toml");
+    std::fs::write(&config, "active = [oops\n").unwrap();
+    for run in [
+        scratch.run(&["status", "--short"]),
+        scratch.run(&["status", "--format", "{profile}"]),
+    ] {
+        assert_ne!(run.code, 0);
+        assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    }
+    let full = scratch.run(&["status"]);
+    full.expect(1);
+    assert!(full.stderr.contains("config.toml"), "{}", full.stderr);
+    std::fs::remove_file(&config).unwrap();
+    let run = Run::from(
+        scratch
+            .keycard()
+            .env("KEYCARD_PROFILE", "../x")
+            .args(["status", "--short"])
+            .output()
+            .unwrap(),
+    );
+    run.expect(2);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn format_fills_the_placeholders() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    let run = scratch.run(&[
+        "status",
+        "--format",
+        "{profile}|{state}|{user}|{email}|{issuer}|{{literal}}",
+    ]);
+    run.expect(0);
+    assert_eq!(
+        run.stdout,
+        "prod|valid|alice@example.test|alice@example.test|https://id.example.com|{literal}\n"
+    );
+    let run = scratch.run(&["status", "--format", "{expires_in}"]);
+    assert!(
+        run.stdout == "55m\n" || run.stdout == "54m\n",
+        "{:?}",
+        run.stdout
+    );
+    // Like --short, nothing for a profile that never signed in.
+    let run = scratch.run(&["--profile", "staging", "status", "--format", "{state}"]);
+    run.expect(3);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn unknown_placeholder_is_a_usage_error() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&["status", "--format", "{profile} {token}"]);
+    run.expect(2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown placeholder {token}") && run.stderr.contains("{issuer}"),
+        "{}",
+        run.stderr
+    );
+    scratch
+        .run(&["status", "--short", "--format", "{profile}"])
+        .expect(2);
+    scratch.run(&["status", "--short", "--json"]).expect(2);
+}
+
+#[test]
+fn json_is_a_stable_object_without_secrets() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    let run = scratch.run(&["status", "--json"]);
+    run.expect(0);
+    let json = run.json();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "error",
+            "expires_at",
+            "expires_in",
+            "in_use",
+            "issuer",
+            "profile",
+            "scope",
+            "source",
+            "state",
+            "user"
+        ]
+    );
+    assert_eq!(json["profile"], "prod");
+    assert_eq!(json["source"], "config");
+    assert_eq!(json["in_use"], true);
+    let left = json["expires_in"].as_i64().unwrap();
+    assert!((3200..=3300).contains(&left), "{left}");
+    assert!(!run.stdout.contains("secret"), "{}", run.stdout);
+}
+
+#[test]
+fn all_lists_every_profile_and_marks_the_one_in_use() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "staging", 3600, false);
+    // prod (active) never signed in: the table still shows everything, exit 3.
+    let run = scratch.run(&["status", "--all"]);
+    run.expect(3);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].contains("PROFILE") && lines[0].contains("STATE"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[1].starts_with("* prod") && lines[1].contains("none"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[2].starts_with("  staging")
+            && lines[2].contains("valid")
+            && lines[2].contains("alice@example.test"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[3].contains("prod") && lines[3].contains("active in config.toml"),
+        "{}",
+        run.stdout
+    );
+
+    // --profile moves the marker and the exit code follows it.
+    let run = scratch.run(&["--profile", "staging", "status", "--all", "--json"]);
+    run.expect(0);
+    let rows = run.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["profile"], "prod");
+    assert_eq!(rows[0]["in_use"], false);
+    assert_eq!(rows[0]["source"], serde_json::Value::Null);
+    assert_eq!(rows[0]["state"], "none");
+    assert_eq!(rows[1]["profile"], "staging");
+    assert_eq!(rows[1]["in_use"], true);
+    assert_eq!(rows[1]["source"], "flag");
+    assert_eq!(rows[1]["state"], "valid");
+    assert!(!run.stdout.contains("secret"), "{}", run.stdout);
+
+    // KEYCARD_PROFILE names a profile that is not in config.toml: it gets a row too.
+    let run = Run::from(
+        scratch
+            .keycard()
+            .env("KEYCARD_PROFILE", "adhoc")
+            .args(["status", "--all", "--json"])
+            .output()
+            .unwrap(),
+    );
+    run.expect(3);
+    let rows = run.json();
+    let adhoc = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["profile"] == "adhoc")
+        .expect("a row for the profile in use");
+    assert_eq!(adhoc["source"], "env");
+
+    // --all --short: one line per signed-in profile.
+    let run = scratch.run(&["status", "--all", "--short"]);
+    run.expect(3);
+    assert!(run.stdout.starts_with("staging:valid "), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn all_explains_a_broken_token_file_without_hiding_the_others() {
+    let scratch = Scratch::new();
+    two_profiles(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    std::fs::write(scratch.token_file("staging"), "not json").unwrap();
+    let run = scratch.run(&["status", "--all"]);
+    run.expect(0);
+    assert!(run.stdout.contains("error"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("auth-staging.json")
+            && run.stderr.contains("keycard login --profile staging"),
+        "{}",
+        run.stderr
+    );
+    let run = scratch.run(&["status", "--all", "--json"]);
+    run.expect(0);
+    let rows = run.json();
+    assert_eq!(rows[1]["state"], "error");
+    assert!(
+        rows[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("auth-staging.json")
+    );
+    // The broken one is the one in use: its exit code, still every row.
+    let run = scratch.run(&["--profile", "staging", "status", "--all", "--json"]);
+    run.expect(3);
+    assert_eq!(run.json().as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let scratch = Scratch::new();
+    signed_in(&scratch, "default", 3600, true);
+    let plain = Run::from(
+        scratch
+            .keycard()
+            .env_remove("NO_COLOR")
+            .args(["status", "--short"])
+            .output()
+            .unwrap(),
+    );
+    assert!(!plain.stdout.contains('\x1b'), "{:?}", plain.stdout);
+    let forced = Run::from(
+        scratch
+            .keycard()
+            .env_remove("NO_COLOR")
+            .args(["status", "--short", "--color", "always"])
+            .output()
+            .unwrap(),
+    );
+    assert!(forced.stdout.contains("\x1b["), "{:?}", forced.stdout);
+    let human = scratch.run(&["status", "--color", "always"]);
+    assert!(human.stdout.contains("\x1b["), "{:?}", human.stdout);
 }

@@ -1,0 +1,246 @@
+//! `keycard status --short` as a prompt sees it: the README's snippets run in their real
+//! shells (each skipped with a note when that shell is not installed), and strace shows
+//! that status opens no socket.
+
+use crate::status::signed_in;
+use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fenced block of README.md whose first line is `first_line`.
+fn readme_snippet(first_line: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") && lines.clone().next() == Some(first_line) {
+            return lines
+                .take_while(|l| !l.starts_with("```"))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+    }
+    panic!("README.md has no code block starting with {first_line:?}");
+}
+
+/// The shell's path, or `None` after a note saying the test is skipped.
+fn installed(program: &str) -> Option<PathBuf> {
+    let found = ["/usr/bin", "/bin", "/usr/local/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.exists());
+    if found.is_none() {
+        eprintln!("note: {program} is not installed; skipping its prompt test");
+    }
+    found
+}
+
+/// `program`, with keycard first on PATH and pointed at `scratch`, a clean environment,
+/// and the snippet written to a file in `scratch` (returned).
+fn shell(scratch: &Scratch, program: &Path, snippet: &str) -> (Command, PathBuf) {
+    let file = scratch.path().join("snippet");
+    std::fs::write(&file, snippet).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_keycard")).parent().unwrap();
+    let mut cmd = Command::new(program);
+    clean_env(&mut cmd);
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+        .env("HOME", scratch.path())
+        .env("XDG_CONFIG_HOME", scratch.path().join("xdg"))
+        .env_remove("KEYCARD_PROFILE")
+        .env_remove("CI");
+    (cmd, file)
+}
+
+/// A signed-in `prod` profile; the caller can break its token file afterwards.
+fn prod_signed_in() -> Scratch {
+    let scratch = Scratch::new();
+    scratch.add_profile("prod", "https://id.example.com", "cli");
+    signed_in(&scratch, "prod", 3600, true);
+    scratch
+}
+
+fn corrupt(scratch: &Scratch) {
+    std::fs::write(scratch.token_file("prod"), "{\"access_token\": \"trunc").unwrap();
+}
+
+/// Renders the prompt three ways: signed in, expired, and with a corrupt token file.
+/// `render` runs the shell once and returns the prompt text.
+fn check_prompt(render: impl Fn(&Scratch) -> Run, base: &str) {
+    let scratch = prod_signed_in();
+    let run = render(&scratch);
+    run.expect(0);
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+    assert!(
+        run.stdout == format!("[prod:valid 55m] {base}")
+            || run.stdout == format!("[prod:valid 54m] {base}"),
+        "{:?}",
+        run.stdout
+    );
+
+    signed_in(&scratch, "prod", 60, false);
+    let run = render(&scratch);
+    run.expect(0);
+    assert_eq!(run.stdout, format!("[prod:expired] {base}"));
+
+    // The prompt must still render, without a word on stderr.
+    corrupt(&scratch);
+    let run = render(&scratch);
+    run.expect(0);
+    assert_eq!(run.stdout, base);
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+}
+
+#[test]
+fn bash_prompt_command() {
+    let Some(bash) = installed("bash") else {
+        return;
+    };
+    let snippet = readme_snippet("# keycard prompt (bash)");
+    check_prompt(
+        |scratch| {
+            let (mut cmd, file) = shell(scratch, &bash, &snippet);
+            // What an interactive bash does before each prompt: run PROMPT_COMMAND,
+            // then expand PS1.
+            let script = format!(
+                "PS1='bash> '; source '{}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\"",
+                file.display()
+            );
+            Run::from(
+                cmd.args(["--norc", "--noprofile", "-c", &script])
+                    .output()
+                    .unwrap(),
+            )
+        },
+        "bash> ",
+    );
+}
+
+#[test]
+fn zsh_precmd() {
+    let Some(zsh) = installed("zsh") else {
+        return;
+    };
+    let snippet = readme_snippet("# keycard prompt (zsh)");
+    check_prompt(
+        |scratch| {
+            let (mut cmd, file) = shell(scratch, &zsh, &snippet);
+            // What zsh does before each prompt: the precmd hooks, then PROMPT's expansion.
+            let script = format!(
+                "PROMPT='zsh%%> '; source '{}'; for f in $precmd_functions; do $f; done; \
+                 print -nP -- \"$PROMPT\"",
+                file.display()
+            );
+            Run::from(cmd.args(["-f", "-c", &script]).output().unwrap())
+        },
+        "zsh%> ",
+    );
+}
+
+#[test]
+fn fish_prompt_function() {
+    let Some(fish) = installed("fish") else {
+        return;
+    };
+    let snippet = readme_snippet("# keycard prompt (fish)");
+    check_prompt(
+        |scratch| {
+            let (mut cmd, file) = shell(scratch, &fish, &snippet);
+            // Stand in for the user's existing prompt, then load the snippet as
+            // config.fish would, and draw the prompt.
+            let script = format!(
+                "function fish_prompt; printf 'fish> '; end; source '{}'; fish_prompt",
+                file.display()
+            );
+            Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap())
+        },
+        "fish> ",
+    );
+}
+
+/// starship is not a Debian package: run the module's `command` the way starship runs it
+/// with `shell = ["sh"]` (`sh -c COMMAND`, output trimmed, hidden when empty or failing).
+#[test]
+fn starship_custom_module() {
+    let Some(sh) = installed("sh") else {
+        return;
+    };
+    let snippet = readme_snippet("# keycard prompt (starship)");
+    let doc: toml_edit::DocumentMut = snippet.parse().expect("the starship snippet is TOML");
+    let module = &doc["custom"]["keycard"];
+    assert_eq!(module["when"].as_bool(), Some(true), "{snippet}");
+    let shell_cfg: Vec<&str> = module["shell"]
+        .as_array()
+        .expect("shell = [...]")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(shell_cfg, ["sh"]);
+    let command = module["command"].as_str().unwrap().to_string();
+    let format = module["format"].as_str().unwrap();
+    assert!(format.contains("$output"), "{format}");
+    let render = |scratch: &Scratch| {
+        let (mut cmd, _) = shell(scratch, &sh, "");
+        let run = Run::from(cmd.args(["-c", &command]).output().unwrap());
+        // starship shows nothing for a failing command, and trims the output.
+        let shown = if run.code == 0 {
+            run.stdout.trim().to_string()
+        } else {
+            String::new()
+        };
+        let stdout = if shown.is_empty() {
+            "tester> ".to_string()
+        } else {
+            format!("[{shown}] tester> ")
+        };
+        Run {
+            code: 0,
+            stdout,
+            stderr: run.stderr,
+        }
+    };
+    check_prompt(render, "tester> ");
+}
+
+/// The acceptance check of issue 4: `strace -f -e trace=network,connect keycard status
+/// --short` shows no socket. Also the other forms of status, none of which may touch
+/// the network.
+#[test]
+fn status_opens_no_socket() {
+    let Some(strace) = installed("strace") else {
+        return;
+    };
+    let scratch = prod_signed_in();
+    let log = scratch.path().join("strace.log");
+    for args in [
+        &["status", "--short"][..],
+        &["status"],
+        &["status", "--json"],
+        &["status", "--all"],
+        &["status", "--format", "{user}"],
+    ] {
+        let mut cmd = Command::new(&strace);
+        clean_env(&mut cmd);
+        let run = Run::from(
+            cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+                .args(["-f", "-e", "trace=network,connect", "-o"])
+                .arg(&log)
+                .arg(env!("CARGO_BIN_EXE_keycard"))
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+        if run.code != 0 && run.stderr.contains("ptrace") {
+            eprintln!(
+                "note: strace cannot trace here ({}); skipping",
+                run.stderr.trim()
+            );
+            return;
+        }
+        run.expect(0);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !trace.contains("socket") && !trace.contains("connect("),
+            "keycard {args:?} touched the network:\n{trace}"
+        );
+    }
+}
