@@ -249,6 +249,10 @@ pub struct StatusArgs {
     /// One row per profile in config.toml, marking the one in use (exit code: that one's)
     #[arg(long)]
     pub all: bool,
+
+    /// Also check online: refresh if needed, then ask the provider's userinfo endpoint
+    #[arg(long, conflicts_with = "all")]
+    pub check: bool,
 }
 
 #[derive(Debug, Subcommand)]

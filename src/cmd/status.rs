@@ -1,5 +1,5 @@
 //! `keycard status`: the profile's session, from local files only. No network, no lock,
-//! no write: it must stay cheap enough for a shell prompt.
+//! no write: it must stay cheap enough for a shell prompt. Only `--check` goes online.
 //!
 //! `--short` and `--format` are for prompts: they never write to stderr (a broken file only
 //! sets the exit code) and print nothing for a profile with no session, so an unconfigured
@@ -10,6 +10,7 @@ use crate::config::{Config, Profile, Source};
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::paths::ProfileName;
+use crate::session;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use anyhow::Result;
@@ -47,7 +48,7 @@ pub fn run(args: StatusArgs, env: &Env) -> Result<()> {
     let result = if args.all {
         all(&mode, env)
     } else {
-        one(&mode, env)
+        one(&mode, env, args.check)
     };
     match result {
         // The prompt must never break: keep the exit code, drop the words.
@@ -56,9 +57,15 @@ pub fn run(args: StatusArgs, env: &Env) -> Result<()> {
     }
 }
 
-fn one(mode: &Mode, env: &Env) -> Result<()> {
+fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, source) = env.profile(&config)?;
+    // Online first, so that the report below shows the session as the check left it.
+    let checked = if check {
+        Some(check_online(env, &config, &name)?)
+    } else {
+        None
+    };
     let path = env.paths.token_file(&name);
     let stored = state::load(&path, name.as_str())?;
     if !mode.is_prompt() && stored.as_ref().is_some_and(|s| s.loose_mode) {
@@ -79,6 +86,9 @@ fn one(mode: &Mode, env: &Env) -> Result<()> {
     match mode {
         Mode::Human => {
             ui::out(&report.human())?;
+            if let Some(checked) = checked {
+                ui::out(&format!("checked:  {}", checked.describe()))?;
+            }
             if !report.session.is_usable() {
                 ui::info(
                     env,
@@ -86,7 +96,13 @@ fn one(mode: &Mode, env: &Env) -> Result<()> {
                 );
             }
         }
-        Mode::Json => ui::out(&report.json(None).to_string())?,
+        Mode::Json => {
+            let mut json = report.json(None);
+            if let Some(checked) = checked {
+                json["checked"] = serde_json::to_value(checked)?;
+            }
+            ui::out(&json.to_string())?
+        }
         Mode::Short | Mode::Format(_) => {
             if let Some(line) = report.prompt_line(mode) {
                 ui::out(&line)?;
@@ -94,6 +110,40 @@ fn one(mode: &Mode, env: &Env) -> Result<()> {
         }
     }
     exit_for(report.session)
+}
+
+/// What `--check` confirmed online.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Checked {
+    /// The provider's userinfo endpoint accepted the access token.
+    Userinfo,
+    /// The token is fresh (refreshed if it needed to be), but the provider has no
+    /// userinfo endpoint to ask.
+    NoUserinfo,
+}
+
+impl Checked {
+    fn describe(self) -> &'static str {
+        match self {
+            Checked::Userinfo => "the provider accepts the session (userinfo answered)",
+            Checked::NoUserinfo => {
+                "fresh, but the provider offers no userinfo endpoint to confirm it with"
+            }
+        }
+    }
+}
+
+/// `--check`: refresh when needed (as `token` would), then ask userinfo. Fails with exit
+/// 3 when the provider no longer accepts the session, 4 when it cannot be reached.
+fn check_online(env: &Env, config: &Config, name: &ProfileName) -> Result<Checked> {
+    let tokens = session::fresh_tokens(env, config, name, TimeDelta::zero())?;
+    Ok(
+        match super::whoami::userinfo_claims(env, config, name, &tokens)? {
+            Some(_) => Checked::Userinfo,
+            None => Checked::NoUserinfo,
+        },
+    )
 }
 
 fn exit_for(session: SessionState) -> Result<()> {

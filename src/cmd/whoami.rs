@@ -7,7 +7,9 @@ use crate::exit::{self, Code};
 use crate::http::Http;
 use crate::identity;
 use crate::oauth::discovery::{self, After};
+use crate::paths::ProfileName;
 use crate::session;
+use crate::state::TokenState;
 use crate::ui;
 use anyhow::Result;
 use chrono::TimeDelta;
@@ -17,18 +19,8 @@ pub fn run(env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, _) = env.profile(&config)?;
     let tokens = session::fresh_tokens(env, &config, &name, TimeDelta::zero())?;
-    let provider = session::provider_profile(&config, &name, &tokens);
-    let http = Http::for_profile(&provider, env.verbose)?;
-    let (userinfo, fresh) = discovery::endpoint_after_login(
-        &http,
-        &provider,
-        tokens.issuer.as_deref(),
-        After::Userinfo,
-    )?;
-    session::cache_discovery(&config, &name, &tokens, fresh);
-
-    let claims = match userinfo {
-        Some(url) => from_userinfo(&http, &url, tokens.access_token.expose(), &name)?,
+    let claims = match userinfo_claims(env, &config, &name, &tokens)? {
+        Some(claims) => claims,
         None => {
             let claims = tokens
                 .id_token
@@ -51,11 +43,33 @@ pub fn run(env: &Env) -> Result<()> {
     ui::out(&serde_json::to_string_pretty(&Value::Object(claims))?)
 }
 
+/// The claims the provider's userinfo endpoint returns for `tokens`, or `None` when the
+/// provider offers no userinfo endpoint. A rejected access token is exit 3.
+pub fn userinfo_claims(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    tokens: &TokenState,
+) -> Result<Option<Map<String, Value>>> {
+    let provider = session::provider_profile(config, name, tokens);
+    let http = Http::for_profile(&provider, env.verbose)?;
+    let (userinfo, fresh) = discovery::endpoint_after_login(
+        &http,
+        &provider,
+        tokens.issuer.as_deref(),
+        After::Userinfo,
+    )?;
+    session::cache_discovery(config, name, tokens, fresh);
+    userinfo
+        .map(|url| from_userinfo(&http, &url, tokens.access_token.expose(), name))
+        .transpose()
+}
+
 fn from_userinfo(
     http: &Http,
     url: &str,
     access_token: &str,
-    name: &crate::paths::ProfileName,
+    name: &ProfileName,
 ) -> Result<Map<String, Value>> {
     let reply = http.get(url, Some(access_token))?;
     match reply.status {

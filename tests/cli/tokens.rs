@@ -498,3 +498,39 @@ fn a_cached_token_endpoint_that_answers_404_is_rediscovered() {
         "{config}"
     );
 }
+
+#[test]
+fn status_check_validates_online_and_catches_a_revoked_session() {
+    let provider = Provider::start();
+    let scratch = signed_in(&provider, "p");
+    scratch.expire_in("p", -60);
+    // Offline, status only knows the token needs a refresh.
+    scratch.run(&["status", "--json"]).expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), 0);
+
+    let run = scratch.run(&["status", "--check", "--json"]);
+    run.expect(0);
+    let json = run.json();
+    assert_eq!(json["checked"], "userinfo");
+    assert_eq!(
+        json["state"], "valid",
+        "the report shows the refreshed session"
+    );
+    assert_eq!(provider.token_requests("refresh_token"), 1);
+    assert_eq!(provider.stats()["userinfo_requests"], 1);
+
+    // A second copy of the session, then sign out (revoking) with the first.
+    let copy = Scratch::new();
+    provider.add_profile(&copy, "p");
+    std::fs::copy(scratch.token_file("p"), copy.token_file("p")).unwrap();
+    scratch.run(&["logout"]).expect(0);
+    copy.run(&["status"]).expect(0);
+    let run = copy.run(&["status", "--check"]);
+    run.expect(3);
+    assert!(
+        run.stderr.contains("keycard login --profile p"),
+        "{}",
+        run.stderr
+    );
+    assert!(copy.token_file("p").exists(), "the check deletes nothing");
+}
