@@ -35,3 +35,7 @@ keycard config add local --preset local --var "port=${issuer##*:}" >&2
 echo "Local provider at $issuer: sign in there with any name and any password." >&2
 keycard login "$@"
 keycard status
+# What a shell prompt would show (README "Shell prompts"), and how to ask again.
+echo >&2
+echo "Your prompt would show: $(keycard status --short)" >&2
+echo "Ask again with: $KEYCARD_BIN --config-dir $dir status --short" >&2

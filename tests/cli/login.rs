@@ -301,6 +301,11 @@ fn readme_try_local_script_signs_in() {
     run.expect(0);
     assert!(run.stdout.contains("dana@example.test"), "{}", run.stdout);
     assert!(run.stdout.contains("state:    valid"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("Your prompt would show: local:valid"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
