@@ -2,7 +2,6 @@
 //! shells (each skipped with a note when that shell is not installed), and strace shows
 //! that status opens no socket.
 
-use crate::status::signed_in;
 use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;

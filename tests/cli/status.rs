@@ -1,35 +1,6 @@
 //! `keycard status` and `keycard logout` on local files (no provider needed).
 
 use crate::support::*;
-use serde_json::json;
-
-/// Writes a token file for `profile` as `keycard login` would, expiring in `expires_in_secs`.
-pub fn signed_in(scratch: &Scratch, profile: &str, expires_in_secs: i64, refresh: bool) {
-    let now = chrono::Utc::now();
-    let mut tokens = json!({
-        "version": 1,
-        "access_token": "at-secret",
-        "id_token": "x.y.z",
-        "token_type": "Bearer",
-        "scope": "openid email",
-        "expires_at": now + chrono::TimeDelta::seconds(expires_in_secs),
-        "issued_at": now - chrono::TimeDelta::hours(1),
-        "issuer": "https://id.example.com",
-        "client_id": "cli",
-        "identity": {"sub": "u1", "email": "alice@example.test", "name": "Alice"},
-    });
-    if refresh {
-        tokens["refresh_token"] = json!("rt-secret");
-    }
-    std::fs::create_dir_all(scratch.config_dir()).unwrap();
-    let path = scratch.token_file(profile);
-    std::fs::write(&path, tokens.to_string()).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-}
 
 #[test]
 fn states_and_exit_codes() {

@@ -400,3 +400,32 @@ pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// Writes a token file for `profile` as `keycard login` would, expiring in `expires_in_secs`.
+pub fn signed_in(scratch: &Scratch, profile: &str, expires_in_secs: i64, refresh: bool) {
+    let now = chrono::Utc::now();
+    let mut tokens = serde_json::json!({
+        "version": 1,
+        "access_token": "at-secret",
+        // An unsigned JWT whose claims say sub u1 and email a@ex.test.
+        "id_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSIsImVtYWlsIjoiYUBleC50ZXN0In0.",
+        "token_type": "Bearer",
+        "scope": "openid email",
+        "expires_at": now + chrono::TimeDelta::seconds(expires_in_secs),
+        "issued_at": now - chrono::TimeDelta::hours(1),
+        "issuer": "https://id.example.com",
+        "client_id": "cli",
+        "identity": {"sub": "u1", "email": "alice@example.test", "name": "Alice"},
+    });
+    if refresh {
+        tokens["refresh_token"] = serde_json::json!("rt-secret");
+    }
+    std::fs::create_dir_all(scratch.config_dir()).unwrap();
+    let path = scratch.token_file(profile);
+    std::fs::write(&path, tokens.to_string()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}

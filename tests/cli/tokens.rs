@@ -12,32 +12,11 @@ use std::time::Duration;
 
 /// A token file for profile `default` issued by `issuer`, expiring in `expires_in` seconds.
 fn write_tokens(scratch: &Scratch, issuer: &str, expires_in: i64, refresh: bool) {
-    let now = chrono::Utc::now();
-    let mut tokens = json!({
-        "version": 1,
-        "access_token": "at-secret",
-        "id_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSIsImVtYWlsIjoiYUBleC50ZXN0In0.",
-        "token_type": "Bearer",
-        "scope": "openid email",
-        "expires_at": now + chrono::TimeDelta::seconds(expires_in),
-        "issued_at": now - chrono::TimeDelta::hours(1),
-        "issuer": issuer,
-        "client_id": "cli",
-    });
-    if refresh {
-        tokens["refresh_token"] = json!("rt-secret");
-    }
-    std::fs::create_dir_all(scratch.config_dir()).unwrap();
-    let path = scratch.token_file("default");
-    std::fs::write(&path, tokens.to_string()).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    signed_in(scratch, "default", expires_in, refresh);
+    scratch.edit_tokens("default", |t| t["issuer"] = json!(issuer));
 }
 
-fn signed_in(provider: &Provider, profile: &str) -> Scratch {
+fn provider_session(provider: &Provider, profile: &str) -> Scratch {
     let scratch = Scratch::new();
     provider.add_profile(&scratch, profile);
     login_as(&scratch, provider, profile, "alice").expect(0);
@@ -121,7 +100,7 @@ fn min_ttl_is_parsed_like_a_person_writes_it() {
 #[test]
 fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     let old_access = file_token(&scratch, "p", "access_token");
     let old_refresh = file_token(&scratch, "p", "refresh_token");
     scratch.expire_in("p", -60);
@@ -154,7 +133,7 @@ fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
 #[test]
 fn five_second_tokens_are_not_refreshed_on_every_call() {
     let provider = Provider::with(&["--access-ttl", "4"]);
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     for _ in 0..3 {
         scratch.run(&["--profile", "p", "token"]).expect(0);
     }
@@ -176,7 +155,7 @@ fn five_second_tokens_are_not_refreshed_on_every_call() {
 #[test]
 fn sixteen_processes_at_once_cause_one_refresh() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     scratch.expire_in("p", -60);
 
     let children: Vec<_> = (0..16)
@@ -218,7 +197,7 @@ fn sixteen_processes_at_once_cause_one_refresh() {
 #[test]
 fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     scratch.edit_tokens("p", |t| {
         t["refresh_token"] = json!("not-a-refresh-token");
         t["expires_at"] = json!(chrono::Utc::now() - chrono::TimeDelta::minutes(1));
@@ -284,7 +263,7 @@ fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
 #[test]
 fn whoami_prints_the_userinfo_claims_refreshing_first() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     scratch.expire_in("p", -60);
     let run = scratch.run(&["--profile", "p", "whoami"]);
     run.expect(0);
@@ -331,7 +310,7 @@ fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
 #[test]
 fn logout_revokes_the_session_at_the_provider() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     let access = file_token(&scratch, "p", "access_token");
     let refresh = file_token(&scratch, "p", "refresh_token");
     assert!(provider.is_active(&access) && provider.is_active(&refresh));
@@ -353,7 +332,7 @@ fn logout_revokes_the_session_at_the_provider() {
 #[test]
 fn logout_no_revoke_only_forgets() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     let refresh = file_token(&scratch, "p", "refresh_token");
     let run = scratch.run(&["--profile", "p", "logout", "--no-revoke"]);
     run.expect(0);
@@ -502,7 +481,7 @@ fn a_cached_token_endpoint_that_answers_404_is_rediscovered() {
 #[test]
 fn status_check_validates_online_and_catches_a_revoked_session() {
     let provider = Provider::start();
-    let scratch = signed_in(&provider, "p");
+    let scratch = provider_session(&provider, "p");
     scratch.expire_in("p", -60);
     // Offline, status only knows the token needs a refresh.
     scratch.run(&["status", "--json"]).expect(0);
