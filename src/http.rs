@@ -359,6 +359,11 @@ impl Http {
                 "the answer from {url} is larger than {} KiB",
                 MAX_BODY / 1024
             ),
+            // rustls reports certificate trouble through the I/O error.
+            (ureq::Error::Io(e), _) if e.to_string().contains("certificate") => format!(
+                "TLS with {host} failed: {e}; if it uses a private or corporate CA, \
+                 point the profile's ca_file at it (`keycard config set ca_file /path/to/ca.pem`)"
+            ),
             (ureq::Error::Io(e), _) => format!("connection to {host} failed: {e}"),
             (other, _) => format!("request to {url} failed: {other}"),
         };

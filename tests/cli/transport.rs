@@ -274,3 +274,119 @@ fn a_bad_ca_file_is_named() {
         run.stderr
     );
 }
+
+/// An HTTPS provider on 127.0.0.1 with a certificate from a private CA (made with the
+/// openssl command line; Python's ssl module serves it): the device endpoint answers at
+/// once and the token endpoint approves on the first poll.
+struct TlsProvider {
+    child: std::process::Child,
+    url: String,
+    ca: std::path::PathBuf,
+}
+
+impl TlsProvider {
+    fn start(dir: &std::path::Path) -> TlsProvider {
+        let (ca, cert, key) = (
+            dir.join("ca.pem"),
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+        );
+        let openssl = |args: &str| {
+            let out = std::process::Command::new("openssl")
+                .args(args.split_whitespace())
+                .current_dir(dir)
+                .output()
+                .expect("openssl makes the test certificates");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(
+            "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=keycard-test-CA \
+             -keyout ca-key.pem -out ca.pem",
+        );
+        std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        openssl("req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out cert.csr");
+        openssl(
+            "x509 -req -in cert.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 1 \
+             -extfile ext.cnf -out cert.pem",
+        );
+        let server = r#"
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        if self.path == '/device':
+            body = {'device_code': 'dc', 'user_code': 'ABCD-EFGH', 'interval': 1,
+                    'expires_in': 60, 'verification_uri': 'https://127.0.0.1/device'}
+        else:
+            body = {'access_token': 'at-tls', 'token_type': 'Bearer', 'expires_in': 3600}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", server])
+            .arg(&cert)
+            .arg(&key)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 serves the test provider over TLS");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        TlsProvider {
+            child,
+            url: format!("https://127.0.0.1:{}", line.trim()),
+            ca,
+        }
+    }
+}
+
+impl Drop for TlsProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_private_ca_is_trusted_only_through_ca_file() {
+    let scratch = Scratch::new();
+    let tls = TlsProvider::start(scratch.path());
+    scratch.add_endpoint_profile("p", &tls.url);
+
+    // The system store does not know the private CA: a TLS error, exit 4, no token.
+    let run = scratch.run(&["login", "--no-browser"]);
+    run.expect(4);
+    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ca_file"),
+        "the error names the fix: {}",
+        run.stderr
+    );
+    assert!(!scratch.token_file("p").exists());
+
+    scratch
+        .run(&["config", "set", "ca_file", tls.ca.to_str().unwrap()])
+        .expect(0);
+    let run = scratch.run(&["login", "--no-browser"]);
+    run.expect(0);
+    assert_eq!(scratch.tokens("p")["access_token"], "at-tls");
+}
