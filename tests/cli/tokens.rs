@@ -513,3 +513,36 @@ fn status_check_validates_online_and_catches_a_revoked_session() {
     );
     assert!(copy.token_file("p").exists(), "the check deletes nothing");
 }
+
+#[test]
+fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
+    let provider = Provider::start();
+    let scratch = provider_session(&provider, "p");
+    let old = scratch.tokens("p");
+    scratch.expire_in("p", -60);
+    let refresh = scratch.run(&["-v", "token"]);
+    refresh.expect(0);
+    assert!(refresh.stderr.contains("> POST"), "{}", refresh.stderr);
+    assert!(
+        refresh.stderr.contains("grant_type=refresh_token"),
+        "{}",
+        refresh.stderr
+    );
+    let new = scratch.tokens("p");
+    let logout = scratch.run(&["-v", "logout"]);
+    logout.expect(0);
+    assert!(logout.stderr.contains("revocation"), "{}", logout.stderr);
+    for tokens in [&old, &new] {
+        for key in ["access_token", "refresh_token", "id_token"] {
+            let secret = tokens[key].as_str().unwrap();
+            assert!(!refresh.stderr.contains(secret), "{key} in the -v log");
+            assert!(!logout.stderr.contains(secret), "{key} in the -v log");
+            assert!(!logout.stdout.contains(secret));
+        }
+    }
+    // token's stdout is the one place a token appears.
+    assert_eq!(
+        refresh.stdout.trim_end(),
+        new["access_token"].as_str().unwrap()
+    );
+}
