@@ -64,10 +64,16 @@ impl<'a> Options<'a> {
     pub fn of(profile: &'a Profile) -> Options<'a> {
         Options {
             ca_file: profile.ca_file.as_deref(),
-            timeout: profile.timeout.map(Duration::from_secs),
-            connect_timeout: profile.connect_timeout.map(Duration::from_secs),
+            // `config set` checks the range; a hand-edited file is clamped to it, since a
+            // huge value would overflow the deadline arithmetic.
+            timeout: profile.timeout.map(clamp_secs),
+            connect_timeout: profile.connect_timeout.map(clamp_secs),
         }
     }
+}
+
+fn clamp_secs(secs: u64) -> Duration {
+    Duration::from_secs(secs.clamp(1, crate::config::MAX_TIMEOUT_SECS))
 }
 
 /// An HTTP answer of any status.
@@ -410,9 +416,19 @@ fn proxy_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<(ureq::
     };
     let proxy = ureq::Proxy::new(raw.trim()).map_err(|_| {
         exit::usage(format!(
-            "{name} is set but is not a proxy URL keycard can use (http://HOST:PORT, socks5://HOST:PORT)"
+            "{name} is set but is not a proxy URL keycard can use (http://HOST:PORT or https://HOST:PORT)"
         ))
     })?;
+    // ureq is built without SOCKS support (and would panic on such a proxy): say so.
+    if !matches!(
+        proxy.protocol(),
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+    ) {
+        return Err(exit::usage(format!(
+            "{name} names a SOCKS proxy; keycard supports HTTP CONNECT proxies only \
+             (http://HOST:PORT): unset {name} for keycard or point it at an HTTP proxy"
+        )));
+    }
     let no_proxy = NoProxy::parse(
         &first(&["no_proxy", "NO_PROXY"])
             .map(|(_, v)| v)

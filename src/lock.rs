@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::time::{Duration, Instant};
 
-/// Longer than any refresh can take (two HTTP timeouts), so waiting this long means a
-/// holder is stuck (stopped with Ctrl-Z, say), not slow.
-const WAIT_LIMIT: Duration = Duration::from_secs(75);
+/// The shortest wait: longer than a refresh with the default timeouts can take, so
+/// waiting this long means a holder is stuck (stopped with Ctrl-Z, say), not slow.
+const MIN_WAIT: Duration = Duration::from_secs(75);
 const RETRY_EVERY: Duration = Duration::from_millis(10);
 
 /// Held until dropped.
@@ -21,8 +21,16 @@ pub struct ProfileLock {
     _file: File,
 }
 
-/// Takes the profile's lock, waiting for another keycard that holds it.
-pub fn acquire(paths: &Paths, profile: &ProfileName) -> Result<ProfileLock> {
+/// How long to wait for the lock when a holder's calls may each take `timeout`: a
+/// refresh is at most a handful of calls (discovery, the token request, and the same
+/// again after a 404).
+pub fn wait_for(timeout: Option<u64>) -> Duration {
+    let per_call = Duration::from_secs(timeout.unwrap_or(0).min(crate::config::MAX_TIMEOUT_SECS));
+    MIN_WAIT.max(per_call * 6)
+}
+
+/// Takes the profile's lock, waiting up to `wait` for another keycard that holds it.
+pub fn acquire(paths: &Paths, profile: &ProfileName, wait: Duration) -> Result<ProfileLock> {
     fsio::ensure_private_dir(paths.dir())?;
     let path = paths.lock_file(profile);
     let mut options = OpenOptions::new();
@@ -36,13 +44,13 @@ pub fn acquire(paths: &Paths, profile: &ProfileName) -> Result<ProfileLock> {
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(ProfileLock { _file: file }),
-            Err(TryLockError::WouldBlock) if started.elapsed() < WAIT_LIMIT => {
+            Err(TryLockError::WouldBlock) if started.elapsed() < wait => {
                 std::thread::sleep(RETRY_EVERY);
             }
             Err(TryLockError::WouldBlock) => anyhow::bail!(
                 "another keycard process has held the lock on profile '{profile}' for over {}s; \
                  end it (`fuser {}` finds it) and try again",
-                WAIT_LIMIT.as_secs(),
+                wait.as_secs(),
                 path.display()
             ),
             Err(TryLockError::Error(e)) => {
@@ -61,7 +69,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("keycard-lock-{}", std::process::id()));
         let paths = Paths::new(Some(dir.clone())).unwrap();
         let name = ProfileName::parse("p").unwrap();
-        let first = acquire(&paths, &name).unwrap();
+        let first = acquire(&paths, &name, wait_for(None)).unwrap();
         let other = File::open(paths.lock_file(&name)).unwrap();
         assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
         drop(first);

@@ -153,7 +153,9 @@ impl Preset {
                     ))
                 })?;
             // "https://sso.example.com/" + "/realms/x" would double the slash.
-            values.push((var.name.clone(), value.trim_end_matches('/').to_string()));
+            let value = value.trim_end_matches('/').to_string();
+            self.check_var(&var.name, &value)?;
+            values.push((var.name.clone(), value));
         }
         let mut table = self.profile.clone();
         for (_, item) in table.iter_mut() {
@@ -167,6 +169,31 @@ impl Preset {
             }
         }
         Ok(table)
+    }
+}
+
+impl Preset {
+    /// A variable that begins a setting (`{base}/realms/...`) is a URL; any other is one
+    /// part of a URL (a host, a tenant, a realm) and may not carry URL syntax: pasting
+    /// `https://acme.okta.com` for a domain would otherwise make a broken issuer.
+    fn check_var(&self, name: &str, value: &str) -> Result<()> {
+        let starts_a_url = self.profile.to_string().contains(&format!("\"{{{name}}}"));
+        if starts_a_url {
+            return check_endpoint(&format!("--var {name}"), value).map(|_| ());
+        }
+        let bad = value
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || "/?#@{}\\\"".contains(*c));
+        match bad {
+            None => Ok(()),
+            Some(_) if value.contains("://") => Err(exit::usage(format!(
+                "--var {name} takes a bare name, not a URL: drop the scheme and path \
+                 (e.g. acme.okta.com, not https://acme.okta.com)"
+            ))),
+            Some(c) => Err(exit::usage(format!(
+                "--var {name} cannot contain {c:?}; give just the {name}"
+            ))),
+        }
     }
 }
 
@@ -186,10 +213,7 @@ fn fill(item: &mut Item, values: &[(String, String)]) {
 fn fill_value(value: &mut Value, values: &[(String, String)]) {
     match value {
         Value::String(s) => {
-            let mut text = s.value().clone();
-            for (name, v) in values {
-                text = text.replace(&format!("{{{name}}}"), v);
-            }
+            let text = substitute(s.value(), values);
             let decor = s.decor().clone();
             *value = Value::from(text);
             *value.decor_mut() = decor;
@@ -198,6 +222,35 @@ fn fill_value(value: &mut Value, values: &[(String, String)]) {
         Value::InlineTable(t) => t.iter_mut().for_each(|(_, v)| fill_value(v, values)),
         _ => {}
     }
+}
+
+/// One pass over `template`: each `{name}` becomes its value, and a value is never
+/// expanded again. Unknown names stay as they are.
+fn substitute(template: &str, values: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| (v, close))
+        }) {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -271,6 +324,41 @@ mod tests {
             t["token_endpoint"].as_str(),
             Some("https://acme.okta.com/oauth2/default/v1/token")
         );
+    }
+
+    #[test]
+    fn pasted_urls_and_url_syntax_in_bare_variables_are_refused() {
+        let okta = find("okta").unwrap();
+        for bad in [
+            "https://acme.okta.com",
+            "acme.okta.com/x",
+            "a b",
+            "evil@host",
+            "{server}",
+        ] {
+            let err = okta
+                .instantiate(&[("domain".into(), bad.into())])
+                .unwrap_err();
+            assert_eq!(exit::code_of(&err), exit::Code::Usage, "{bad}");
+            assert!(err.to_string().contains("--var domain"), "{bad}: {err}");
+        }
+        let kc = find("keycloak").unwrap();
+        let err = kc
+            .instantiate(&[
+                ("base".into(), "sso.example.com".into()),
+                ("realm".into(), "acme".into()),
+            ])
+            .unwrap_err();
+        assert!(err.to_string().contains("--var base"), "{err}");
+    }
+
+    #[test]
+    fn substitution_is_one_pass() {
+        let values = [
+            ("a".to_string(), "{b}".to_string()),
+            ("b".to_string(), "x".to_string()),
+        ];
+        assert_eq!(substitute("{a}/{b}/{c}", &values), "{b}/x/{c}");
     }
 
     #[test]

@@ -12,29 +12,40 @@ use crate::config::{Config, Profile};
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::http::Http;
+use crate::identity;
 use crate::lock;
 use crate::oauth::device::Client;
 use crate::oauth::discovery::{self, After};
 use crate::oauth::{NotFound, token};
 use crate::paths::ProfileName;
 use crate::signals;
-use crate::state::{self, TokenState};
+use crate::state::{self, EXPIRY_MARGIN, TokenState};
 use crate::ui;
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 
-/// The profile's tokens, valid for at least the margin and `min_ttl`, refreshing first
+/// What the caller needs from the session.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Need {
+    /// The access token must stay valid at least this long (beyond the margin).
+    pub min_ttl: TimeDelta,
+    /// The ID token will be used: it must not be about to expire either.
+    pub id_token: bool,
+}
+
+/// The profile's tokens, valid for at least the margin and `need`, refreshing first
 /// when they are not. Exit 3 when there is no session or the provider refuses to refresh
 /// it; exit 4 when the provider cannot be reached and the old token has really expired.
 pub fn fresh_tokens(
     env: &Env,
     config: &Config,
     name: &ProfileName,
-    min_ttl: TimeDelta,
+    need: Need,
 ) -> Result<TokenState> {
+    let min_ttl = need.min_ttl;
     let path = env.paths.token_file(name);
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), min_ttl) {
+    if good_enough(&tokens, env.clock.now(), need) {
         return Ok(tokens);
     }
     if tokens.refresh_token.is_none() {
@@ -43,9 +54,10 @@ pub fn fresh_tokens(
 
     // From here on the token file may be written: Ctrl-C must wait for the write.
     signals::install();
-    let _lock = lock::acquire(&env.paths, name)?;
+    let timeout = config.profile(name).and_then(|p| p.timeout);
+    let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), min_ttl) {
+    if good_enough(&tokens, env.clock.now(), need) {
         // Another keycard refreshed while we waited for the lock.
         return Ok(tokens);
     }
@@ -82,7 +94,7 @@ pub fn fresh_tokens(
             })?,
             other => other?,
         };
-        cache_discovery(config, name, &tokens, fresh);
+        cache_discovery(env, name, &tokens, fresh);
         Ok(resp)
     });
 
@@ -99,7 +111,24 @@ pub fn fresh_tokens(
                 ),
             );
             state::save(&path, &fresh)?;
-            if !good_enough(&fresh, now, min_ttl) && !min_ttl.is_zero() {
+            if need.id_token && !id_token_fresh(&fresh, now) {
+                return Err(exit::fail(
+                    Code::NotSignedIn,
+                    format!(
+                        "the ID token of profile '{name}' has expired and the provider issues \
+                         no new one on refresh; run `keycard login --profile {name}`"
+                    ),
+                ));
+            }
+            if !good_enough(
+                &fresh,
+                now,
+                Need {
+                    id_token: false,
+                    ..need
+                },
+            ) && !min_ttl.is_zero()
+            {
                 ui::warn(&format!(
                     "the provider issues tokens that live {}, less than --min-ttl asks",
                     lifetime(&fresh).map_or("briefly".into(), ui::human_duration)
@@ -156,15 +185,43 @@ fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
     }
 }
 
-/// Valid beyond the margin, and for at least `min_ttl`.
-fn good_enough(tokens: &TokenState, now: DateTime<Utc>, min_ttl: TimeDelta) -> bool {
-    match tokens.expires_at {
+/// The access token is valid beyond the margin and for at least `min_ttl`, and the ID
+/// token too when it is needed.
+fn good_enough(tokens: &TokenState, now: DateTime<Utc>, need: Need) -> bool {
+    let access = match tokens.expires_at {
         None => true,
         Some(exp) => {
             let left = exp.signed_duration_since(now);
-            left > tokens.margin() && left >= min_ttl
+            left > tokens.margin() && left >= need.min_ttl
         }
-    }
+    };
+    access && (!need.id_token || id_token_fresh(tokens, now))
+}
+
+/// The ID token's own `exp` (it may differ from the access token's: Auth0 issues 10-hour
+/// ID tokens with 24-hour access tokens) is beyond the same kind of margin. An ID token
+/// without a readable `exp`, or no ID token at all, counts as fresh: there is nothing
+/// to compare, and `token --id-token` reports a missing one itself.
+fn id_token_fresh(tokens: &TokenState, now: DateTime<Utc>) -> bool {
+    let Some(claims) = tokens
+        .id_token
+        .as_ref()
+        .and_then(|t| identity::claims(t.expose()))
+    else {
+        return true;
+    };
+    let time = |key: &str| {
+        claims
+            .get(key)
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+    };
+    let Some(exp) = time("exp") else {
+        return true;
+    };
+    let lifetime = time("iat").map_or(EXPIRY_MARGIN * 2, |iat| exp.signed_duration_since(iat));
+    let margin = EXPIRY_MARGIN.min(lifetime / 2).max(TimeDelta::zero());
+    exp.signed_duration_since(now) > margin
 }
 
 fn lifetime(tokens: &TokenState) -> Option<TimeDelta> {
@@ -200,6 +257,14 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
 /// The refreshed tokens, keeping what the provider did not resend: a refresh token that
 /// was not rotated, the ID token and the identity taken from it, the granted scope.
 fn renewed(old: &TokenState, mut new: TokenState) -> TokenState {
+    // `expires_in` is only RECOMMENDED (RFC 6749 §5.1): a token that came with a
+    // lifetime before is taken to have the same one now, rather than none.
+    if new.expires_at.is_none()
+        && let Some(exp) = old.expires_at
+    {
+        let lifetime = exp.signed_duration_since(old.issued_at);
+        new.expires_at = new.issued_at.checked_add_signed(lifetime);
+    }
     if new.refresh_token.is_none() {
         new.refresh_token = old.refresh_token.clone();
     }
@@ -238,13 +303,18 @@ pub fn provider_profile(config: &Config, name: &ProfileName, tokens: &TokenState
 }
 
 /// Saves fresh discovery results in the profile, when they describe its own issuer.
+/// config.toml is read again first: this runs after network calls (and maybe a wait for
+/// the lock), and a `config set` or `config remove` made meanwhile must not be undone.
 pub fn cache_discovery(
-    config: &Config,
+    env: &Env,
     name: &ProfileName,
     tokens: &TokenState,
     fresh: Option<crate::config::Discovered>,
 ) {
     let Some(found) = fresh else { return };
+    let Ok(config) = Config::load(&env.paths) else {
+        return;
+    };
     if config
         .profile(name)
         .is_none_or(|p| p.issuer != tokens.issuer)
@@ -282,20 +352,75 @@ mod tests {
         TokenState::from_response(resp, at(0), None, "cli".into())
     }
 
+    fn ttl(minutes: i64) -> Need {
+        Need {
+            min_ttl: TimeDelta::minutes(minutes),
+            id_token: false,
+        }
+    }
+
+    fn jwt(claims: serde_json::Value) -> String {
+        use base64::Engine;
+        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.",
+            b64(br#"{"alg":"none"}"#),
+            b64(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn an_id_token_that_expires_before_the_access_token_asks_for_a_refresh() {
+        let now = at(0).timestamp();
+        let mut t = tokens(24 * 3600, Some("rt"), None);
+        t.id_token = Some(Secret::new(jwt(
+            serde_json::json!({"iat": now, "exp": now + 3600}),
+        )));
+        let id = Need {
+            id_token: true,
+            ..Need::default()
+        };
+        assert!(good_enough(&t, at(0), id));
+        assert!(good_enough(&t, at(3600 - 301), id));
+        assert!(!good_enough(&t, at(3600 - 300), id));
+        assert!(
+            good_enough(&t, at(3600), Need::default()),
+            "the access token is fine"
+        );
+    }
+
+    #[test]
+    fn a_refresh_without_expires_in_keeps_the_old_lifetime() {
+        let old = tokens(600, Some("rt"), None);
+        let resp = TokenResponse {
+            access_token: Secret::new("at-2"),
+            token_type: None,
+            expires_in: None,
+            refresh_token: None,
+            id_token: None,
+            scope: None,
+        };
+        let new = renewed(
+            &old,
+            TokenState::from_response(resp, at(1000), None, "cli".into()),
+        );
+        assert_eq!(new.expires_at, Some(at(1600)));
+    }
+
     #[test]
     fn min_ttl_asks_for_more_than_the_margin() {
         let t = tokens(3600, Some("rt"), None);
-        assert!(good_enough(&t, at(0), TimeDelta::zero()));
-        assert!(good_enough(&t, at(0), TimeDelta::minutes(60)));
-        assert!(!good_enough(&t, at(1), TimeDelta::minutes(60)));
-        assert!(!good_enough(&t, at(3600 - 300), TimeDelta::zero()));
+        assert!(good_enough(&t, at(0), Need::default()));
+        assert!(good_enough(&t, at(0), ttl(60)));
+        assert!(!good_enough(&t, at(1), ttl(60)));
+        assert!(!good_enough(&t, at(3600 - 300), Need::default()));
     }
 
     #[test]
     fn five_minute_tokens_are_used_for_half_their_life() {
         let t = tokens(300, Some("rt"), None);
-        assert!(good_enough(&t, at(149), TimeDelta::zero()));
-        assert!(!good_enough(&t, at(150), TimeDelta::zero()));
+        assert!(good_enough(&t, at(149), Need::default()));
+        assert!(!good_enough(&t, at(150), Need::default()));
     }
 
     #[test]

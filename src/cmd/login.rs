@@ -106,7 +106,7 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     let tokens =
         TokenState::from_response(tokens?, env.clock.now(), profile.issuer.clone(), client_id);
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
-    let _lock = lock::acquire(&env.paths, &name)?;
+    let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
     state::save(&token_path, &tokens)?;
 
     ui::info(
@@ -128,9 +128,12 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
 fn for_this_run(saved: Option<&Profile>, args: &LoginArgs) -> Profile {
     let mut profile = saved.cloned().unwrap_or_default();
     if let Some(issuer) = &args.issuer {
-        // Another issuer: endpoints configured or discovered for the old one do not apply.
+        // Another issuer: endpoints configured or discovered for the old one do not apply,
+        // and the saved client's secret must not travel to another provider.
         profile = Profile {
             issuer: Some(issuer.clone()),
+            client_secret: None,
+            client_auth: None,
             discovered: None,
             device_authorization_endpoint: None,
             token_endpoint: None,

@@ -76,7 +76,8 @@ pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
 /// Revokes (if asked and possible), then deletes the token file, under the profile's lock
 /// so a refresh running at the same moment cannot write the file back.
 fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Result<Revocation> {
-    let _lock = lock::acquire(&env.paths, name)?;
+    let timeout = config.profile(name).and_then(|p| p.timeout);
+    let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
     let path = env.paths.token_file(name);
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(meta) => meta,
@@ -142,20 +143,36 @@ fn revoke_at_provider(
         tokens.issuer.as_deref(),
         After::Revocation,
     )?;
-    session::cache_discovery(config, name, tokens, fresh);
+    session::cache_discovery(env, name, tokens, fresh);
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };
     let client = Client::of(&provider, &tokens.client_id);
-    if let Some(refresh) = &tokens.refresh_token {
-        token::revoke(&http, &endpoint, &client, refresh.expose(), Hint::Refresh)?;
+    let revoke_access = || {
+        token::revoke(
+            &http,
+            &endpoint,
+            &client,
+            tokens.access_token.expose(),
+            Hint::Access,
+        )
+    };
+    let Some(refresh) = &tokens.refresh_token else {
+        return revoke_access().map(|()| Revocation::Revoked);
+    };
+    match token::revoke(&http, &endpoint, &client, refresh.expose(), Hint::Refresh) {
+        // The grant is gone. Many providers drop its access tokens with it and then
+        // call the access token invalid (Google) or refuse to revoke access tokens at
+        // all (RFC 7009 §2.2.1): neither undoes the sign-out.
+        Ok(()) => {
+            let _ = revoke_access();
+            Ok(Revocation::Revoked)
+        }
+        // Unreachable: a second call would only wait out another timeout.
+        Err(e) if exit::code_of(&e) == Code::Network => Err(e),
+        Err(e) => {
+            let _ = revoke_access();
+            Err(e)
+        }
     }
-    token::revoke(
-        &http,
-        &endpoint,
-        &client,
-        tokens.access_token.expose(),
-        Hint::Access,
-    )?;
-    Ok(Revocation::Revoked)
 }

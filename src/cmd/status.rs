@@ -61,10 +61,12 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, source) = env.profile(&config)?;
     // Online first, so that the report below shows the session as the check left it.
-    let checked = if check {
-        Some(check_online(env, &config, &name)?)
-    } else {
-        None
+    let (checked, check_failed) = match check.then(|| check_online(env, &config, &name)) {
+        None => (None, None),
+        Some(Ok(checked)) => (Some(checked), None),
+        // `--json | jq` still gets the object, with the failure in it.
+        Some(Err(e)) if matches!(mode, Mode::Json) => (None, Some(e)),
+        Some(Err(e)) => return Err(e),
     };
     let path = env.paths.token_file(&name);
     let stored = state::load(&path, name.as_str())?;
@@ -101,7 +103,16 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
             if let Some(checked) = checked {
                 json["checked"] = serde_json::to_value(checked)?;
             }
-            ui::out(&json.to_string())?
+            if let Some(e) = &check_failed {
+                json["checked"] = serde_json::json!({
+                    "error": format!("{e:#}"),
+                    "exit_code": exit::code_of(e) as i32,
+                });
+            }
+            ui::out(&json.to_string())?;
+            if let Some(e) = check_failed {
+                return Err(e);
+            }
         }
         Mode::Short | Mode::Format(_) => {
             if let Some(line) = report.prompt_line(mode) {
@@ -137,7 +148,7 @@ impl Checked {
 /// `--check`: refresh when needed (as `token` would), then ask userinfo. Fails with exit
 /// 3 when the provider no longer accepts the session, 4 when it cannot be reached.
 fn check_online(env: &Env, config: &Config, name: &ProfileName) -> Result<Checked> {
-    let tokens = session::fresh_tokens(env, config, name, TimeDelta::zero())?;
+    let tokens = session::fresh_tokens(env, config, name, session::Need::default())?;
     Ok(
         match super::whoami::userinfo_claims(env, config, name, &tokens)? {
             Some(_) => Checked::Userinfo,

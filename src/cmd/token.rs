@@ -17,7 +17,11 @@ pub fn run(args: TokenArgs, env: &Env) -> Result<()> {
         .min_ttl
         .and_then(|d| TimeDelta::from_std(d).ok())
         .unwrap_or(TimeDelta::zero());
-    let tokens = session::fresh_tokens(env, &config, &name, min_ttl)?;
+    let need = session::Need {
+        min_ttl,
+        id_token: args.id_token,
+    };
+    let tokens = session::fresh_tokens(env, &config, &name, need)?;
 
     let printed = if args.id_token {
         tokens.id_token.as_ref().ok_or_else(|| {

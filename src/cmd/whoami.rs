@@ -8,17 +8,16 @@ use crate::http::Http;
 use crate::identity;
 use crate::oauth::discovery::{self, After};
 use crate::paths::ProfileName;
-use crate::session;
+use crate::session::{self, Need};
 use crate::state::TokenState;
 use crate::ui;
 use anyhow::Result;
-use chrono::TimeDelta;
 use serde_json::{Map, Value};
 
 pub fn run(env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, _) = env.profile(&config)?;
-    let tokens = session::fresh_tokens(env, &config, &name, TimeDelta::zero())?;
+    let tokens = session::fresh_tokens(env, &config, &name, Need::default())?;
     let claims = match userinfo_claims(env, &config, &name, &tokens)? {
         Some(claims) => claims,
         None => {
@@ -59,7 +58,7 @@ pub fn userinfo_claims(
         tokens.issuer.as_deref(),
         After::Userinfo,
     )?;
-    session::cache_discovery(config, name, tokens, fresh);
+    session::cache_discovery(env, name, tokens, fresh);
     userinfo
         .map(|url| from_userinfo(&http, &url, tokens.access_token.expose(), name))
         .transpose()

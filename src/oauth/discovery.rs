@@ -108,10 +108,8 @@ impl After {
 }
 
 /// One endpoint for a command after login: the profile's explicit setting, else the
-/// cached discovery for `issuer`, else discovery, unless the profile spells out its
-/// endpoints (GitHub, Microsoft's multi-tenant issuers: discovery would not help).
-/// `Ok((None, _))` means the provider does not offer it. Also returns fresh discovery
-/// results worth caching.
+/// cached discovery for `issuer`, else discovery. `Ok((None, _))` means the provider
+/// does not offer it. Also returns fresh discovery results worth caching.
 pub fn endpoint_after_login(
     http: &Http,
     profile: &Profile,
@@ -130,7 +128,13 @@ pub fn endpoint_after_login(
         profile.device_authorization_endpoint.is_some() && profile.token_endpoint.is_some();
     let (found, fresh) = match (cached, issuer) {
         (Some(cached), _) => (cached.clone(), None),
-        (None, Some(_)) if explicit => return Ok((None, None)),
+        // The profile spells out its endpoints, maybe because discovery does not work
+        // for it (Microsoft's multi-tenant issuers): try, and take a failure as "not
+        // offered" rather than an error.
+        (None, Some(issuer)) if explicit => match discover(http, issuer) {
+            Ok(d) => (d.clone(), Some(d)),
+            Err(_) => return Ok((None, None)),
+        },
         (None, Some(issuer)) => {
             let d = discover(http, issuer)?;
             (d.clone(), Some(d))

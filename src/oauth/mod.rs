@@ -73,12 +73,14 @@ impl OAuthError {
 pub enum Answer<T> {
     Ok(T),
     Error(OAuthError),
-    /// 5xx without an OAuth error: the server is having trouble, worth retrying.
+    /// 5xx (with or without an OAuth error such as `temporarily_unavailable`): the
+    /// server is having trouble, worth retrying.
     ServerTrouble(String),
 }
 
-/// Classifies a reply. An `error` member wins whatever the status (GitHub sends errors
-/// with 200); then 2xx must parse as `T`; 5xx is trouble; anything else is garbage.
+/// Classifies a reply. 5xx is trouble, even with an OAuth `error` in it
+/// (`temporarily_unavailable`); otherwise an `error` member wins whatever the status
+/// (GitHub sends errors with 200); then 2xx must parse as `T`; anything else is garbage.
 pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<Answer<T>> {
     let fields = match reply.fields() {
         Ok(fields) => fields,
@@ -89,14 +91,17 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
         }
         Err(e) => return Err(e),
     };
-    if let Some(err) = oauth_error(&fields) {
-        return Ok(Answer::Error(err));
-    }
     if reply.status >= 500 {
+        let said = oauth_error(&fields)
+            .map(|e| format!(" ({})", e.summary()))
+            .unwrap_or_default();
         return Ok(Answer::ServerTrouble(format!(
-            "{} answered HTTP {}",
+            "{} answered HTTP {}{said}",
             reply.url, reply.status
         )));
+    }
+    if let Some(err) = oauth_error(&fields) {
+        return Ok(Answer::Error(err));
     }
     if reply.status == 404 || reply.status == 410 {
         return Err(NotFound::error(reply));
@@ -216,6 +221,13 @@ pub fn one_line(s: &str) -> String {
 pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
     let url = url::Url::parse(raw)
         .map_err(|e| exit::usage(format!("{name} {raw:?} is not a valid URL: {e}")))?;
+    // Credentials in a URL would be printed wherever the URL is (-v, error messages).
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(exit::usage(format!(
+            "{name} must not carry a user name or password (user:password@host); \
+             use client_secret for the client's credentials"
+        )));
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if crate::http::is_loopback(&url) => Ok(url),
@@ -283,6 +295,19 @@ mod tests {
     }
 
     #[test]
+    fn an_oauth_error_with_a_5xx_is_still_trouble() {
+        let a = read_answer::<TokenResponse>(
+            &reply(503, r#"{"error":"temporarily_unavailable"}"#),
+            "token",
+        )
+        .unwrap();
+        assert!(
+            matches!(&a, Answer::ServerTrouble(m) if m.contains("temporarily_unavailable")),
+            "{a:?}"
+        );
+    }
+
+    #[test]
     fn server_errors_are_trouble_and_bad_success_is_garbage() {
         assert!(matches!(
             read_answer::<TokenResponse>(&reply(503, "oops"), "token").unwrap(),
@@ -328,6 +353,7 @@ mod tests {
             assert!(check_endpoint("issuer", ok).is_ok(), "{ok}");
         }
         for bad in [
+            "https://user:hunter2@id.example.com/token",
             "http://id.example.com",
             "ftp://x",
             "not a url",

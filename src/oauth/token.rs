@@ -7,8 +7,8 @@ use crate::exit::{self, Code};
 use crate::http::Http;
 use anyhow::Result;
 
-/// Trades a refresh token for new tokens. A refusal (`invalid_grant` and the like) is a
-/// `NotSignedIn` error; trouble reaching the provider is a `Network` error, which callers
+/// Trades a refresh token for new tokens. `invalid_grant` is a `NotSignedIn` error; a
+/// refusal of the client is a plain failure; trouble reaching the provider is a `Network` error, which callers
 /// may survive with a still-valid access token.
 pub fn refresh(
     http: &Http,
@@ -23,10 +23,20 @@ pub fn refresh(
     let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<TokenResponse>(&reply, "token response")? {
         Answer::Ok(tokens) => Ok(tokens),
-        Answer::Error(e) => Err(exit::fail(
+        // RFC 6749 §5.2: the grant itself is invalid, expired or revoked.
+        Answer::Error(e) if e.error == "invalid_grant" => Err(exit::fail(
             Code::NotSignedIn,
             format!(
                 "the provider refused to refresh the session ({})",
+                e.summary()
+            ),
+        )),
+        // invalid_client, unauthorized_client, ...: signing in again would not help.
+        Answer::Error(e) => Err(exit::fail(
+            Code::Failure,
+            format!(
+                "the provider refused the refresh request ({}); check the profile's \
+                 client_id, client_secret and client_auth",
                 e.summary()
             ),
         )),

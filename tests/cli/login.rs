@@ -352,3 +352,44 @@ fn login_over_a_damaged_token_file_warns_then_replaces_it() {
     );
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "frank");
 }
+
+#[test]
+fn a_one_off_issuer_never_receives_the_saved_client_secret() {
+    use crate::fake::{self, FakeServer};
+    use serde_json::json;
+    let server = FakeServer::start(|req, _| {
+        let base = format!("http://{}", req.header("host").unwrap());
+        match req.path.as_str() {
+            "/.well-known/openid-configuration" => fake::json(
+                200,
+                json!({"issuer": base, "device_authorization_endpoint": format!("{base}/device"),
+                       "token_endpoint": format!("{base}/token")}),
+            ),
+            "/device" => fake::json(
+                200,
+                json!({"device_code": "dc", "user_code": "ABCD-EFGH", "interval": 1,
+                       "expires_in": 60, "verification_uri": format!("{base}/verify")}),
+            ),
+            _ => fake::json(
+                200,
+                json!({"access_token": "at", "token_type": "Bearer", "expires_in": 3600}),
+            ),
+        }
+    });
+    let scratch = Scratch::new();
+    scratch.add_profile("p", "https://id.example.com", "cli");
+    scratch
+        .run(&["config", "set", "client_secret", "hunter2"])
+        .expect(0);
+    scratch
+        .run(&["login", "--no-browser", "--issuer", &server.url])
+        .expect(0);
+    for req in server
+        .requests("/device")
+        .iter()
+        .chain(&server.requests("/token"))
+    {
+        assert_eq!(req.form("client_secret"), None, "{}", req.body);
+        assert_eq!(req.header("authorization"), None);
+    }
+}

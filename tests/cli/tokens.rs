@@ -546,3 +546,85 @@ fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
         new["access_token"].as_str().unwrap()
     );
 }
+
+#[test]
+fn a_refused_access_token_revocation_after_the_refresh_token_still_counts() {
+    // Google: revoking the refresh token revokes its access tokens, and revoking one of
+    // those afterwards answers 400 invalid_token.
+    let server = FakeServer::start(|req, _| match req.form("token_type_hint").as_deref() {
+        Some("refresh_token") => fake::json(200, json!({})),
+        _ => fake::json(400, json!({"error": "invalid_token"})),
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    let revoke = format!("{}/revoke", server.url);
+    scratch
+        .run(&["config", "set", "revocation_endpoint", &revoke])
+        .expect(0);
+    write_tokens(&scratch, &server.url, 3600, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+
+    let run = scratch.run(&["logout", "--json"]);
+    run.expect(0);
+    assert_eq!(run.json()["signed_out"][0]["revocation"], "revoked");
+    assert!(!run.stderr.contains("could not revoke"), "{}", run.stderr);
+    assert_eq!(server.requests("/revoke").len(), 2);
+}
+
+#[test]
+fn a_refused_client_is_not_a_reason_to_sign_in_again() {
+    let server = FakeServer::start(|_, _| {
+        fake::json(
+            401,
+            json!({"error": "invalid_client", "error_description": "bad secret"}),
+        )
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    write_tokens(&scratch, &server.url, -10, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let run = scratch.run(&["token"]);
+    run.expect(1);
+    assert!(run.stderr.contains("invalid_client"), "{}", run.stderr);
+    assert!(run.stderr.contains("client_secret"), "{}", run.stderr);
+}
+
+#[test]
+fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
+    let server =
+        FakeServer::start(|_, _| fake::json(503, json!({"error": "temporarily_unavailable"})));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    write_tokens(&scratch, &server.url, 60, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    // Still valid for a minute: handed out with a warning.
+    let run = scratch.run(&["token"]);
+    run.expect(0);
+    assert!(
+        run.stderr.contains("temporarily_unavailable"),
+        "{}",
+        run.stderr
+    );
+    scratch.expire_in("default", -1);
+    scratch.run(&["token"]).expect(4);
+}
+
+#[test]
+fn status_check_json_reports_a_failed_check_in_the_object() {
+    let server = FakeServer::start(|_, _| fake::json(400, json!({"error": "invalid_grant"})));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    write_tokens(&scratch, &server.url, -10, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let run = scratch.run(&["status", "--check", "--json"]);
+    run.expect(3);
+    let json = run.json();
+    assert_eq!(json["state"], "refreshable");
+    assert_eq!(json["checked"]["exit_code"], 3);
+    assert!(
+        json["checked"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant")
+    );
+}

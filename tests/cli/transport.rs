@@ -248,6 +248,16 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
     run.expect(2);
     assert!(run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+    // `ssh -D` gives a SOCKS proxy; keycard speaks HTTP CONNECT only and must say so
+    // (ureq without its socks feature would panic on one).
+    let run = run_with_proxy(
+        &scratch,
+        &[("ALL_PROXY", "socks5://127.0.0.1:1080")],
+        &["login"],
+    );
+    run.expect(2);
+    assert!(run.stderr.contains("SOCKS"), "{}", run.stderr);
 }
 
 #[test]
