@@ -129,9 +129,9 @@ pub enum Command {
     Config(ConfigCommand),
 
     /// Print a shell completion script (profile names complete in bash, zsh and fish)
-    #[command(after_help = "Install:\n  \
+    #[command(after_help = "Install (create the directory first):\n  \
                             bash: keycard completions bash > ~/.local/share/bash-completion/completions/keycard\n  \
-                            zsh:  keycard completions zsh > \"${fpath[1]}/_keycard\"\n  \
+                            zsh:  keycard completions zsh > ~/.zfunc/_keycard   (with fpath=(~/.zfunc $fpath) before compinit)\n  \
                             fish: keycard completions fish > ~/.config/fish/completions/keycard.fish\n  \
                             PowerShell: keycard completions powershell | Out-String | Invoke-Expression\n  \
                             elvish: eval (keycard completions elvish | slurp)")]
@@ -327,7 +327,7 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// Profile name
+    /// Name of the new profile
     pub name: String,
 
     /// Issuer URL; endpoints are discovered from it

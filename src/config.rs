@@ -161,9 +161,12 @@ impl Config {
         };
         let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
-                "{} is not valid: {}; fix it by hand or move it aside",
+                "{}{} is not valid: {}; fix it by hand or move it aside",
                 path.display(),
-                one_line(&e.to_string())
+                e.span()
+                    .map(|s| line_col(&text, s.start))
+                    .unwrap_or_default(),
+                one_line(e.message())
             )
         })?;
         Ok(Config { path, file, text })
@@ -206,16 +209,21 @@ impl Config {
             .ok_or_else(|| exit::usage(self.no_such_profile(name)))
     }
 
+    /// The existing profile `name` was probably meant to be ("prdo" for "prod").
+    pub fn closest(&self, name: &ProfileName) -> Option<&str> {
+        self.profile_names()
+            .filter(|k| *k != name.as_str())
+            .map(|k| (strsim::jaro_winkler(k, name.as_str()), k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| k)
+    }
+
     /// "no profile named 'prdo'; did you mean 'prod'? ..." with the way out.
     pub fn no_such_profile(&self, name: &ProfileName) -> String {
         let known: Vec<&str> = self.profile_names().collect();
-        let closest = known
-            .iter()
-            .map(|k| (strsim::jaro_winkler(k, name.as_str()), *k))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        match (closest, known.is_empty()) {
-            (Some((_, k)), _) => format!(
+        match (self.closest(name), known.is_empty()) {
+            (Some(k), _) => format!(
                 "no profile named '{name}'; did you mean '{k}'? (profiles: {})",
                 known.join(", ")
             ),
@@ -356,6 +364,14 @@ pub fn parse_seconds(key: &str, raw: &str) -> Result<u64> {
 }
 
 /// toml's errors span several lines with a caret diagram; keep the first sentence.
+/// ":LINE:COLUMN" of byte `offset` in `text`, both from 1, as compilers print them.
+fn line_col(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(":{line}:{column}")
+}
+
 fn one_line(message: &str) -> String {
     message
         .lines()

@@ -336,9 +336,13 @@ impl Http {
     }
 
     fn transport_error(&self, url: &str, via: Option<&str>, err: ureq::Error) -> anyhow::Error {
+        // host:port, so that "127.0.0.1" alone does not leave the reader guessing.
         let host = url::Url::parse(url)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
+            .and_then(|u| {
+                let host = u.host_str()?.to_string();
+                Some(u.port().map_or(host.clone(), |p| format!("{host}:{p}")))
+            })
             .unwrap_or_else(|| url.to_string());
         let message = match (err, via) {
             (ureq::Error::Timeout(ureq::Timeout::Connect), _) => format!(
@@ -370,7 +374,9 @@ impl Http {
                 "TLS with {host} failed: {e}; if it uses a private or corporate CA, \
                  point the profile's ca_file at it (`keycard config set ca_file /path/to/ca.pem`)"
             ),
-            (ureq::Error::Io(e), _) => format!("connection to {host} failed: {e}"),
+            (ureq::Error::Io(e), _) => format!(
+                "connection to {host} failed: {e}; check that the provider is reachable, then try again"
+            ),
             (other, _) => format!("request to {url} failed: {other}"),
         };
         exit::network(message)

@@ -41,12 +41,21 @@ fn with_profile_names(shell: Shell, script: &str) -> String {
             out.push_str(BASH_PROFILE_POSITIONALS);
             out
         }
+        // `--profile NAME`, and the `name` positional of `config use|show|remove` (whose
+        // help begins "Profile name"; `config add` names a new profile instead).
         Shell::Zsh => script
-            .replace(":NAME:_default", &format!(":NAME:{ZSH_PROFILE_NAMES}"))
-            .replace(
-                ":name -- Profile name:_default",
-                &format!(":name -- Profile name:{ZSH_PROFILE_NAMES}"),
-            ),
+            .lines()
+            .map(|line| {
+                let names =
+                    line.contains(":NAME:_default") || line.contains(":name -- Profile name");
+                match line.rsplit_once(":_default'") {
+                    Some((head, tail)) if names => {
+                        format!("{head}:{ZSH_PROFILE_NAMES}'{tail}\n")
+                    }
+                    _ => format!("{line}\n"),
+                }
+            })
+            .collect(),
         Shell::Fish => {
             let mut out = script.to_string();
             out.push_str(FISH_PROFILE_NAMES);

@@ -321,6 +321,14 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
     let (name, _) = env.profile(&config)?;
     let is_new = config.profile(&name).is_none();
+    // `config set` creates a profile, like `git config`; a typo of an existing one
+    // should not silently become a new profile.
+    if is_new && let Some(meant) = config.closest(&name) {
+        return Err(exit::usage(format!(
+            "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
+             use `keycard config add {name}`)"
+        )));
+    }
     let mut edit = config.edit()?;
     edit.set_key(&name, key, value)?;
     if is_new && config.active().is_none() {

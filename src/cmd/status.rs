@@ -92,10 +92,13 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
                 ui::out(&format!("checked:  {}", checked.describe()))?;
             }
             if !report.session.is_usable() {
-                ui::info(
-                    env,
-                    &format!("Sign in with `keycard login --profile {name}`."),
-                );
+                let hint = match config.profile(&name) {
+                    Some(_) => format!("Sign in with `keycard login --profile {name}`."),
+                    // A login would fail: say how to get the profile first.
+                    None if tokens.is_none() => format!("{}.", config.no_such_profile(&name)),
+                    None => format!("Sign in with `keycard login --profile {name}`."),
+                };
+                ui::info(env, &hint);
             }
         }
         Mode::Json => {
@@ -434,7 +437,8 @@ impl<'a> Report<'a> {
         let line = match mode {
             Mode::Format(template) => template.render(self),
             _ => {
-                let word = paint(self.session, self.session_word());
+                // Never coloured: escape codes in PS1 confuse the shell's line editing.
+                let word = self.session_word();
                 match self.session {
                     SessionState::Valid if self.usable_for().is_some() => {
                         format!("{}:{word} {}", self.name, self.expires_in())

@@ -256,7 +256,7 @@ pub fn poll(
             Step::Denied(m) => {
                 return Err(exit::fail(
                     Code::LoginIncomplete,
-                    format!("sign-in was denied ({m})"),
+                    format!("sign-in was denied ({m}); run `keycard login` to try again"),
                 ));
             }
             Step::Expired(m) => {

@@ -348,6 +348,22 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
         "{}",
         run.stderr
     );
+    let before = scratch.config_toml();
+    let run = scratch.run(&["--profile", "prd", "config", "set", "scopes", "openid"]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("did you mean 'prod'?"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(scratch.config_toml(), before, "a typo creates no profile");
+    let run = scratch.run(&["--profile", "prd", "status"]);
+    run.expect(3);
+    assert!(
+        run.stderr.contains("did you mean 'prod'?"),
+        "{}",
+        run.stderr
+    );
     let run = scratch.run(&["--profile", "qa", "login"]);
     run.expect(2);
     assert!(

@@ -12,18 +12,26 @@ use std::path::Path;
 
 const SECTIONS: &str = include_str!("man_sections.roff");
 
-fn render(man: &clap_mangen::Man, extra: Option<&str>) -> Vec<u8> {
+fn render(man: &clap_mangen::Man, cmd: &clap::Command, extra: Option<&str>) -> Vec<u8> {
     let mut out = Vec::new();
     man.render_title(&mut out).unwrap();
     man.render_name_section(&mut out).unwrap();
     man.render_synopsis_section(&mut out).unwrap();
     man.render_description_section(&mut out).unwrap();
     man.render_options_section(&mut out).unwrap();
-    man.render_subcommands_section(&mut out).unwrap();
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(&mut out).unwrap();
+    }
     if let Some(extra) = extra {
         out.extend_from_slice(extra.as_bytes());
-    } else {
-        man.render_extra_section(&mut out).unwrap();
+    } else if cmd.get_after_help().is_some() {
+        // clap_mangen calls the after-help text EXTRA and lets man refill its example
+        // lines into one paragraph; keep them as written, under NOTES.
+        let mut notes = Vec::new();
+        man.render_extra_section(&mut notes).unwrap();
+        let notes = String::from_utf8(notes).unwrap();
+        out.extend_from_slice(notes.replace(".SH EXTRA\n", ".SH NOTES\n.nf\n").as_bytes());
+        out.extend_from_slice(b".fi\n");
     }
     man.render_version_section(&mut out).unwrap();
     out
@@ -38,12 +46,12 @@ fn pages() -> Vec<(String, Vec<u8>)> {
     cmd.build();
     let mut pages = Vec::new();
     let top = clap_mangen::Man::new(cmd.clone()).date("");
-    pages.push((top.get_filename(), render(&top, Some(SECTIONS))));
+    pages.push((top.get_filename(), render(&top, &cmd, Some(SECTIONS))));
     let mut stack: Vec<clap::Command> = cmd.get_subcommands().cloned().collect();
     while let Some(sub) = stack.pop() {
         stack.extend(sub.get_subcommands().cloned());
-        let man = clap_mangen::Man::new(sub).date("");
-        pages.push((man.get_filename(), render(&man, None)));
+        let man = clap_mangen::Man::new(sub.clone()).date("");
+        pages.push((man.get_filename(), render(&man, &sub, None)));
     }
     pages.sort();
     pages

@@ -156,6 +156,42 @@ fn fish_prompt_function() {
     );
 }
 
+/// A prompt hook must not swallow the last command's exit status: bash's later
+/// PROMPT_COMMAND parts and fish's wrapped prompt still see it.
+#[test]
+fn prompt_hooks_keep_the_last_exit_status() {
+    let scratch = prod_signed_in();
+    if let Some(bash) = installed("bash") {
+        let snippet = readme_snippet("# keycard prompt (bash)");
+        let (mut cmd, file) = shell(&scratch, &bash, &snippet);
+        let script = format!(
+            "PROMPT_COMMAND='echo \"after: $?\"'; source '{}'; (exit 7); eval \"$PROMPT_COMMAND\"",
+            file.display()
+        );
+        let run = Run::from(
+            cmd.args(["--norc", "--noprofile", "-c", &script])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(run.stdout, "after: 7\n", "{}", run.stderr);
+    }
+    if let Some(fish) = installed("fish") {
+        let snippet = readme_snippet("# keycard prompt (fish)");
+        let (mut cmd, file) = shell(&scratch, &fish, &snippet);
+        let script = format!(
+            "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{}'; false; fish_prompt",
+            file.display()
+        );
+        let run = Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap());
+        assert!(
+            run.stdout.starts_with("[prod:valid ") && run.stdout.ends_with("] fish[1]> "),
+            "{:?} {}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
 /// starship is not a Debian package: run the module's `command` the way starship runs it
 /// with `shell = ["sh"]` (`sh -c COMMAND`, output trimmed, hidden when empty or failing).
 #[test]
@@ -242,4 +278,25 @@ fn status_opens_no_socket() {
             "keycard {args:?} touched the network:\n{trace}"
         );
     }
+}
+
+#[test]
+fn prompt_lines_are_never_coloured() {
+    let scratch = prod_signed_in();
+    for args in [
+        &["--color", "always", "status", "--short"][..],
+        &[
+            "--color",
+            "always",
+            "status",
+            "--format",
+            "{profile} {state}",
+        ][..],
+    ] {
+        let run = scratch.run(args);
+        run.expect(0);
+        assert!(!run.stdout.contains('\x1b'), "{args:?}: {:?}", run.stdout);
+    }
+    let full = scratch.run(&["--color", "always", "status"]);
+    assert!(full.stdout.contains('\x1b'), "the full form still colours");
 }
