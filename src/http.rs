@@ -345,6 +345,10 @@ impl Http {
             })
             .unwrap_or_else(|| url.to_string());
         let message = match (err, via) {
+            (ureq::Error::Timeout(_), _) if self.call_timeout.is_some() => format!(
+                "{host} did not answer within {}s, the most keycard waits for this call",
+                self.timeout.as_secs()
+            ),
             (ureq::Error::Timeout(ureq::Timeout::Connect), _) => format!(
                 "cannot connect to {host} within {}s (the profile's `connect_timeout`)",
                 self.connect_timeout.as_secs()

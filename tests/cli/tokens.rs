@@ -628,3 +628,27 @@ fn status_check_json_reports_a_failed_check_in_the_object() {
             .contains("invalid_grant")
     );
 }
+
+#[test]
+fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
+    let server = FakeServer::start(|_, _| {
+        std::thread::sleep(Duration::from_secs(7));
+        fake::json(200, json!({}))
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", &server.url);
+    let revoke = format!("{}/revoke", server.url);
+    scratch
+        .run(&["config", "set", "revocation_endpoint", &revoke])
+        .expect(0);
+    write_tokens(&scratch, &server.url, 3600, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+
+    let started = std::time::Instant::now();
+    let run = scratch.run(&["logout"]);
+    let took = started.elapsed();
+    run.expect(0);
+    assert!(!scratch.token_file("default").exists());
+    assert!(run.stderr.contains("within 5s"), "{}", run.stderr);
+    assert!(took < Duration::from_millis(6500), "logout took {took:?}");
+}
