@@ -16,6 +16,16 @@ fn write_tokens(scratch: &Scratch, issuer: &str, expires_in: i64, refresh: bool)
     scratch.edit_tokens("default", |t| t["issuer"] = json!(issuer));
 }
 
+/// Profile `default` with explicit endpoints at `base` (no issuer, so no discovery) and a
+/// session for it that expires in `expires_in` seconds, with a refresh token.
+fn endpoint_session(base: &str, expires_in: i64) -> Scratch {
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("default", base);
+    write_tokens(&scratch, base, expires_in, true);
+    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    scratch
+}
+
 fn provider_session(provider: &Provider, profile: &str) -> Scratch {
     let scratch = Scratch::new();
     provider.add_profile(&scratch, profile);
@@ -225,11 +235,8 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
 #[test]
 fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
     // Port 9 on loopback: nothing listens, the connection is refused at once.
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", "http://127.0.0.1:9");
     // Inside the five-minute margin, but still valid for a minute.
-    write_tokens(&scratch, "http://127.0.0.1:9", 60, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session("http://127.0.0.1:9", 60);
 
     let run = scratch.run(&["token"]);
     run.expect(0);
@@ -247,10 +254,7 @@ fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
 #[test]
 fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
     let server = FakeServer::start(|_, _| fake::html(502));
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
-    write_tokens(&scratch, &server.url, -10, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session(&server.url, -10);
     let run = scratch.run(&["token"]);
     run.expect(4);
     assert!(run.stderr.contains("HTTP 502"), "{}", run.stderr);
@@ -344,14 +348,11 @@ fn logout_no_revoke_only_forgets() {
 #[test]
 fn logout_deletes_the_tokens_even_when_revocation_fails() {
     let server = FakeServer::start(|_, _| fake::json(503, json!({})));
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
+    let scratch = endpoint_session(&server.url, 3600);
     let revoke = format!("{}/revoke", server.url);
     scratch
         .run(&["config", "set", "revocation_endpoint", &revoke])
         .expect(0);
-    write_tokens(&scratch, &server.url, 3600, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
 
     let run = scratch.run(&["logout"]);
     run.expect(0);
@@ -406,10 +407,7 @@ fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
             json!({"access_token": format!("at-{n}"), "token_type": "Bearer", "expires_in": 3600}),
         )
     });
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
-    write_tokens(&scratch, &server.url, -10, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session(&server.url, -10);
 
     let mut first = scratch
         .keycard()
@@ -555,14 +553,11 @@ fn a_refused_access_token_revocation_after_the_refresh_token_still_counts() {
         Some("refresh_token") => fake::json(200, json!({})),
         _ => fake::json(400, json!({"error": "invalid_token"})),
     });
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
+    let scratch = endpoint_session(&server.url, 3600);
     let revoke = format!("{}/revoke", server.url);
     scratch
         .run(&["config", "set", "revocation_endpoint", &revoke])
         .expect(0);
-    write_tokens(&scratch, &server.url, 3600, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
 
     let run = scratch.run(&["logout", "--json"]);
     run.expect(0);
@@ -579,10 +574,7 @@ fn a_refused_client_is_not_a_reason_to_sign_in_again() {
             json!({"error": "invalid_client", "error_description": "bad secret"}),
         )
     });
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
-    write_tokens(&scratch, &server.url, -10, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session(&server.url, -10);
     let run = scratch.run(&["token"]);
     run.expect(1);
     assert!(run.stderr.contains("invalid_client"), "{}", run.stderr);
@@ -593,10 +585,7 @@ fn a_refused_client_is_not_a_reason_to_sign_in_again() {
 fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
     let server =
         FakeServer::start(|_, _| fake::json(503, json!({"error": "temporarily_unavailable"})));
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
-    write_tokens(&scratch, &server.url, 60, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session(&server.url, 60);
     // Still valid for a minute: handed out with a warning.
     let run = scratch.run(&["token"]);
     run.expect(0);
@@ -612,10 +601,7 @@ fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
 #[test]
 fn status_check_json_reports_a_failed_check_in_the_object() {
     let server = FakeServer::start(|_, _| fake::json(400, json!({"error": "invalid_grant"})));
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
-    write_tokens(&scratch, &server.url, -10, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
+    let scratch = endpoint_session(&server.url, -10);
     let run = scratch.run(&["status", "--check", "--json"]);
     run.expect(3);
     let json = run.json();
@@ -635,14 +621,11 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
         std::thread::sleep(Duration::from_secs(7));
         fake::json(200, json!({}))
     });
-    let scratch = Scratch::new();
-    scratch.add_endpoint_profile("default", &server.url);
+    let scratch = endpoint_session(&server.url, 3600);
     let revoke = format!("{}/revoke", server.url);
     scratch
         .run(&["config", "set", "revocation_endpoint", &revoke])
         .expect(0);
-    write_tokens(&scratch, &server.url, 3600, true);
-    scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
 
     let started = std::time::Instant::now();
     let run = scratch.run(&["logout"]);
