@@ -77,6 +77,7 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
             path.display()
         ));
     }
+    let loose = stored.as_ref().map(|s| s.loose_mode);
     let tokens = stored.map(|s| s.tokens);
     let report = Report::new(
         name.as_str(),
@@ -88,6 +89,15 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
     match mode {
         Mode::Human => {
             ui::out(&report.human())?;
+            // Where the credentials live, so nobody has to guess (there is no keyring).
+            if let Some(loose) = loose {
+                let who = if loose {
+                    "readable by others too"
+                } else {
+                    "readable only by you"
+                };
+                ui::out(&format!("stored:   {} (plain file, {who})", path.display()))?;
+            }
             if let Some(checked) = checked {
                 ui::out(&format!("checked:  {}", checked.describe()))?;
             }

@@ -102,14 +102,25 @@ fn readable_token_file_gets_a_warning() {
     use std::os::unix::fs::PermissionsExt;
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
-    std::fs::set_permissions(
-        scratch.token_file("default"),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .unwrap();
+    let path = scratch.token_file("default");
+    let private = scratch.run(&["status"]);
+    assert!(
+        private.stdout.contains(&format!(
+            "stored:   {} (plain file, readable only by you)",
+            path.display()
+        )),
+        "status says where the tokens are: {}",
+        private.stdout
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = scratch.run(&["status"]);
     run.expect(0);
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("readable by others too"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
