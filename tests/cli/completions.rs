@@ -92,6 +92,19 @@ fn every_shell_gets_a_script() {
         run.expect(0);
         assert!(run.stdout.contains("keycard"), "{shell}: {}", run.stdout);
         assert!(run.stdout.contains("whoami"), "{shell} lacks whoami");
+        // The profile-name splicing must leave a script its shell can read.
+        if matches!(shell, "bash" | "zsh" | "fish") {
+            let file = scratch.path().join(format!("completion.{shell}"));
+            std::fs::write(&file, &run.stdout).unwrap();
+            match Command::new(shell).arg("-n").arg(&file).output() {
+                Ok(out) => assert!(
+                    out.status.success(),
+                    "{shell} -n: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+                Err(_) => eprintln!("{shell} is not installed; its syntax check skipped"),
+            }
+        }
     }
     scratch.run(&["completions", "tcsh"]).expect(2);
 }
