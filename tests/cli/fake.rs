@@ -273,7 +273,18 @@ pub struct FakeProxy {
 }
 
 impl FakeProxy {
+    /// A proxy that records each CONNECT and refuses it (502).
     pub fn start() -> FakeProxy {
+        FakeProxy::serve(None)
+    }
+
+    /// A proxy that records each CONNECT and tunnels it to 127.0.0.1:`port`, whatever
+    /// host was asked for: a remote-looking provider that lives on loopback.
+    pub fn tunnel_to(port: u16) -> FakeProxy {
+        FakeProxy::serve(Some(port))
+    }
+
+    fn serve(tunnel: Option<u16>) -> FakeProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -296,10 +307,28 @@ impl FakeProxy {
                         }
                     }
                     seen.lock().unwrap().push(first.trim().to_string());
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    );
+                    let upstream =
+                        tunnel.and_then(|port| TcpStream::connect(("127.0.0.1", port)).ok());
+                    let Some(upstream) = upstream else {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
+                        continue;
+                    };
+                    let _ = write!(stream, "HTTP/1.1 200 Connection established\r\n\r\n");
+                    // Copy both ways until either side closes.
+                    let (mut down_r, mut up_w) =
+                        (stream.try_clone().unwrap(), upstream.try_clone().unwrap());
+                    let (mut up_r, mut down_w) = (upstream, stream);
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut down_r, &mut up_w);
+                        let _ = up_w.shutdown(std::net::Shutdown::Write);
+                    });
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut up_r, &mut down_w);
+                        let _ = down_w.shutdown(std::net::Shutdown::Write);
+                    });
                 }
             })
         };

@@ -317,7 +317,11 @@ impl TlsProvider {
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=keycard-test-CA \
              -keyout ca-key.pem -out ca.pem",
         );
-        std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1,DNS:provider.keycard.test\n",
+        )
+        .unwrap();
         openssl("req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out cert.csr");
         openssl(
             "x509 -req -in cert.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 1 \
@@ -399,4 +403,33 @@ fn a_private_ca_is_trusted_only_through_ca_file() {
     let run = scratch.run(&["login", "--no-browser"]);
     run.expect(0);
     assert_eq!(scratch.tokens("p")["access_token"], "at-tls");
+}
+
+#[test]
+fn a_whole_sign_in_goes_through_the_https_proxy() {
+    let scratch = Scratch::new();
+    let tls = TlsProvider::start(scratch.path());
+    let port = tls.url.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = FakeProxy::tunnel_to(port);
+    // A name only the proxy can "resolve": keycard must not look it up itself.
+    let remote = format!("https://provider.keycard.test:{port}");
+    scratch.add_endpoint_profile("p", &remote);
+    scratch
+        .run(&["config", "set", "ca_file", tls.ca.to_str().unwrap()])
+        .expect(0);
+    let run = run_with_proxy(
+        &scratch,
+        &[("HTTPS_PROXY", &proxy.url)],
+        &["login", "--no-browser"],
+    );
+    run.expect(0);
+    assert_eq!(scratch.tokens("p")["access_token"], "at-tls");
+    let connects = proxy.seen();
+    assert!(!connects.is_empty());
+    for line in connects {
+        assert_eq!(
+            line,
+            format!("CONNECT provider.keycard.test:{port} HTTP/1.1")
+        );
+    }
 }
