@@ -75,24 +75,10 @@ fn explicit_endpoints_need_no_discovery_even_with_an_issuer() {
         flow(&req.path, n).unwrap_or_else(|| fake::json(500, json!({})))
     });
     let scratch = Scratch::new();
-    let (device, token) = (
-        format!("{}/device", server.url),
-        format!("{}/token", server.url),
-    );
+    // Explicit endpoints and an issuer that could be discovered.
+    scratch.add_endpoint_profile("p", &server.url);
     scratch
-        .run(&[
-            "config",
-            "add",
-            "p",
-            "--issuer",
-            &server.url,
-            "--client-id",
-            "cli",
-            "--device-authorization-endpoint",
-            &device,
-            "--token-endpoint",
-            &token,
-        ])
+        .run(&["config", "set", "issuer", &server.url])
         .expect(0);
     scratch.run(&["login"]).expect(0);
     assert_eq!(server.paths(), ["/device", "/token", "/token"]);
