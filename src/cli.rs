@@ -139,6 +139,50 @@ pub enum Command {
         /// Shell to complete for
         shell: clap_complete::Shell,
     },
+
+    /// git's credential helper: the token of the profile whose `hosts` lists the host
+    #[command(
+        after_help = "Set up (per host; the empty helper first keeps other helpers from storing the token):\n  \
+                            git config --global credential.https://git.example.com.helper ''\n  \
+                            git config --global --add credential.https://git.example.com.helper '!keycard git-credential'\n\n\
+                            A host no profile lists gets no answer, so git asks its next helper. A listed host\n\
+                            whose profile is not signed in is an error naming `keycard login --profile NAME`;\n\
+                            a helper never starts a sign-in. `store` and `erase` change nothing: keycard owns\n\
+                            the session (`keycard logout` ends it)."
+    )]
+    GitCredential {
+        /// What git asks: get (answered), store or erase (ignored); anything else is ignored
+        #[arg(value_name = "OPERATION")]
+        operation: String,
+    },
+
+    /// docker's credential helper (also run as docker-credential-keycard)
+    #[command(
+        after_help = "Set up: put a link named docker-credential-keycard on PATH and name the registries\n\
+                            in ~/.docker/config.json (a registry must also be in its profile's hosts):\n  \
+                            ln -s \"$(command -v keycard)\" ~/.local/bin/docker-credential-keycard\n  \
+                            {\"credHelpers\": {\"registry.example.com\": \"keycard\"}}\n\n\
+                            get reads a server URL on stdin and prints {\"ServerURL\",\"Username\",\"Secret\"};\n\
+                            list prints {\"https://HOST\": \"USERNAME\"} for signed-in profiles. store and erase\n\
+                            change nothing: keycard owns the session (`keycard logout` ends it)."
+    )]
+    DockerCredential {
+        /// What docker asks
+        #[arg(value_enum, value_name = "OPERATION")]
+        operation: DockerOperation,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DockerOperation {
+    /// Print the credential for the server URL read on stdin
+    Get,
+    /// Read docker's credential and keep nothing (keycard owns the session)
+    Store,
+    /// Read the server URL and delete nothing (keycard owns the session)
+    Erase,
+    /// Print the hosts keycard answers for, with their user names
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -307,7 +351,9 @@ pub enum ConfigCommand {
     #[command(
         after_help = "Keys: issuer, client_id, client_secret, scopes, device_authorization_endpoint,\n\
                             token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file,\n\
-                            client_auth (post or basic), timeout, connect_timeout (seconds).\n\n\
+                            client_auth (post or basic), timeout, connect_timeout (seconds),\n\
+                            hosts (for the git and docker credential helpers: host or host:port, space-separated),\n\
+                            username (default oauth2), git_auth (basic or bearer).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
                             keycard --profile work config set token_endpoint https://id.example.com/token"
     )]

@@ -5,6 +5,7 @@
 
 use crate::exit;
 use crate::fsio;
+use crate::hosts::Host;
 use crate::paths::{Paths, ProfileName};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,14 @@ pub struct Profile {
     pub timeout: Option<u64>,
     /// Seconds to establish a connection (default 10).
     pub connect_timeout: Option<u64>,
+    /// Hosts (`host` or `host:port`) the git and docker credential helpers hand this
+    /// profile's token to; no other host ever gets it.
+    pub hosts: Option<Vec<String>>,
+    /// User name the credential helpers give with the token (default `oauth2`).
+    pub username: Option<String>,
+    /// How git sends the token: `basic` (user name and password, the default) or
+    /// `bearer` (an `Authorization: Bearer` header, git 2.46 and later).
+    pub git_auth: Option<GitAuth>,
     /// Extra parameters sent with the device authorization request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
@@ -87,7 +96,43 @@ impl ClientAuth {
     }
 }
 
+/// How git presents the token to the server (`git_auth`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitAuth {
+    #[default]
+    Basic,
+    Bearer,
+}
+
+impl GitAuth {
+    pub fn parse(raw: &str) -> Result<GitAuth> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "basic" => Ok(GitAuth::Basic),
+            "bearer" => Ok(GitAuth::Bearer),
+            _ => Err(exit::usage(format!(
+                "git_auth must be \"basic\" or \"bearer\", not {raw:?}"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitAuth::Basic => "basic",
+            GitAuth::Bearer => "bearer",
+        }
+    }
+}
+
+/// The user name credential helpers send when a profile sets none: GitLab and Gitea
+/// want `oauth2` with an OAuth token, and GitHub accepts any name.
+pub const DEFAULT_USERNAME: &str = "oauth2";
+
 impl Profile {
+    pub fn username(&self) -> &str {
+        self.username.as_deref().unwrap_or(DEFAULT_USERNAME)
+    }
+
     pub fn scopes(&self) -> Vec<String> {
         self.scopes
             .clone()
@@ -110,6 +155,9 @@ pub const KEYS: &[&str] = &[
     "client_auth",
     "timeout",
     "connect_timeout",
+    "hosts",
+    "username",
+    "git_auth",
 ];
 
 /// Keys whose value is a whole number of seconds.
@@ -303,6 +351,16 @@ impl ConfigEdit {
             table[key] = value(parse_seconds(key, raw)? as i64);
         } else if key == "client_auth" {
             table[key] = value(ClientAuth::parse(raw)?.as_str());
+        } else if key == "git_auth" {
+            table[key] = value(GitAuth::parse(raw)?.as_str());
+        } else if key == "hosts" {
+            let hosts = raw
+                .split_whitespace()
+                .map(|h| Host::entry(h).map(|h| h.to_string()))
+                .collect::<Result<toml_edit::Array>>()?;
+            table[key] = value(hosts);
+        } else if key == "username" {
+            table[key] = value(check_username(raw)?);
         } else {
             table[key] = value(raw);
         }
@@ -351,6 +409,17 @@ pub fn check_key(key: &str) -> Result<()> {
         "unknown setting '{key}'{suggestion}; settings are: {}",
         KEYS.join(", ")
     )))
+}
+
+/// A user name for HTTP Basic authentication: RFC 7617 allows no colon in it, and a
+/// line break would end git's credential answer early.
+pub fn check_username(raw: &str) -> Result<&str> {
+    if raw.is_empty() || raw.contains(':') || raw.chars().any(char::is_control) {
+        return Err(exit::usage(format!(
+            "username must be a non-empty name without ':' or control characters, not {raw:?}"
+        )));
+    }
+    Ok(raw)
 }
 
 /// A timeout setting: whole seconds, 1 to an hour.

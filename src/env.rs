@@ -79,6 +79,15 @@ impl Env {
         config.resolve(self.chosen.as_ref().map(|(n, s)| (n.as_str(), *s)))
     }
 
+    /// The profile `--profile` names, if any (not `KEYCARD_PROFILE`): credential helpers
+    /// let only the flag narrow which profile may answer for a host.
+    pub fn flag_profile(&self) -> Option<&str> {
+        match &self.chosen {
+            Some((name, Source::Flag)) => Some(name),
+            _ => None,
+        }
+    }
+
     /// A person is at the keyboard: prompts and progress make sense.
     pub fn interactive(&self) -> bool {
         self.stdin_tty && self.stderr_tty && !self.ci

@@ -4,9 +4,11 @@ mod browser;
 mod cli;
 mod cmd;
 mod config;
+mod credential;
 mod env;
 mod exit;
 mod fsio;
+mod hosts;
 mod http;
 mod identity;
 mod lock;
@@ -30,7 +32,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> u8 {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match parse_command_line() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -44,7 +46,10 @@ fn run() -> u8 {
     // a prompt's or a script's call as cheap as starting a process.
     if !matches!(
         cli.command,
-        cli::Command::Status(_) | cli::Command::Token(_)
+        cli::Command::Status(_)
+            | cli::Command::Token(_)
+            | cli::Command::GitCredential { .. }
+            | cli::Command::DockerCredential { .. }
     ) {
         signals::install();
     }
@@ -75,6 +80,22 @@ fn run() -> u8 {
             code as u8
         }
     }
+}
+
+/// The command line, where a program named `docker-credential-keycard` (a link to
+/// keycard: docker runs `docker-credential-NAME` from PATH) means `keycard
+/// docker-credential ...`. Only the program's file name is compared, so a prompt's
+/// `keycard status` pays nothing for it.
+fn parse_command_line() -> Result<cli::Cli, clap::Error> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let docker = args
+        .first()
+        .and_then(|arg0| std::path::Path::new(arg0).file_stem())
+        .is_some_and(|stem| stem == "docker-credential-keycard");
+    if docker {
+        args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
+    }
+    cli::Cli::try_parse_from(args)
 }
 
 /// Colour only for terminals, never under CI or NO_COLOR, unless `--color always`.

@@ -356,6 +356,9 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "client_auth" => p.client_auth.map(|a| a.as_str().to_string()),
         "timeout" => p.timeout.map(|s| s.to_string()),
         "connect_timeout" => p.connect_timeout.map(|s| s.to_string()),
+        "hosts" => p.hosts.as_ref().map(|h| h.join(" ")),
+        "username" => p.username.clone(),
+        "git_auth" => p.git_auth.map(|a| a.as_str().to_string()),
         _ => None,
     }
 }
@@ -368,9 +371,15 @@ fn display_value(p: &Profile, key: &str) -> Option<String> {
     if matches!(key, "timeout" | "connect_timeout") {
         return raw_value(p, key);
     }
+    let list = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+        format!("[{}]", quoted.join(", "))
+    };
     if key == "scopes" {
-        let quoted: Vec<String> = p.scopes().iter().map(|s| format!("{s:?}")).collect();
-        return Some(format!("[{}]", quoted.join(", ")));
+        return Some(list(&p.scopes()));
+    }
+    if key == "hosts" {
+        return p.hosts.as_deref().map(list);
     }
     raw_value(p, key).map(|v| format!("{v:?}"))
 }

@@ -2,6 +2,8 @@
 
 mod completions;
 mod config;
+mod docker_credential;
+mod git_credential;
 mod login;
 mod logout;
 mod status;
@@ -21,5 +23,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Token(args) => token::run(args, env),
         Command::Config(cmd) => config::run(cmd, env),
         Command::Completions { shell } => completions::run(shell),
+        Command::GitCredential { operation } => git_credential::run(&operation, env),
+        Command::DockerCredential { operation } => docker_credential::run(operation, env),
     }
 }

@@ -8,6 +8,7 @@ mod completions;
 mod config;
 mod discovery;
 mod fake;
+mod git_credential;
 mod login;
 mod man;
 mod polling;
