@@ -7,6 +7,7 @@
 mod completions;
 mod config;
 mod discovery;
+mod docker_credential;
 mod fake;
 mod git_credential;
 mod login;

@@ -1,0 +1,328 @@
+//! `docker-credential-keycard` (a link to keycard) speaking docker's credential helper
+//! protocol, and the docker CLI using it against a registry that demands a login.
+
+use crate::support::{Provider, Run, Scratch, clean_env, login_as, signed_in};
+use base64::Engine;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A link named `docker-credential-keycard` to the keycard binary, in `dir/bin`.
+fn link(scratch: &Scratch) -> PathBuf {
+    let bin = scratch.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-keycard");
+    if !helper.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_keycard"), &helper).unwrap();
+    }
+    helper
+}
+
+/// The helper run as docker runs it: `docker-credential-keycard OPERATION`, `input` on stdin.
+fn helper(scratch: &Scratch, args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
+    let mut cmd = Command::new(link(scratch));
+    clean_env(&mut cmd);
+    cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
+}
+
+fn registry_profile(scratch: &Scratch) {
+    scratch.add_profile("prod", "https://id.example.com", "cli");
+    scratch
+        .run(&[
+            "config",
+            "set",
+            "hosts",
+            "registry.example.com:5000 Index.Docker.io",
+        ])
+        .expect(0);
+}
+
+#[test]
+fn get_answers_for_listed_registries_only() {
+    let scratch = Scratch::new();
+    registry_profile(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+
+    let run = helper(
+        &scratch,
+        &["get"],
+        &[],
+        "https://registry.example.com:5000\n",
+    );
+    run.expect(0);
+    assert_eq!(
+        run.json(),
+        serde_json::json!({
+            "ServerURL": "https://registry.example.com:5000",
+            "Username": "oauth2",
+            "Secret": "at-secret",
+        })
+    );
+    assert_eq!(run.stderr, "");
+    // Docker Hub's server URL, with its path.
+    let run = helper(&scratch, &["get"], &[], "https://index.docker.io/v1/");
+    assert_eq!(run.expect(0).json()["Secret"], "at-secret");
+    // Same through `keycard docker-credential`.
+    let mut cmd = scratch.keycard();
+    cmd.args(["docker-credential", "get"]);
+    let out = pipe(cmd, "registry.example.com:5000");
+    assert_eq!(out.expect(0).json()["Username"], "oauth2");
+
+    // Another port, another host, or prod in KEYCARD_PROFILE: docker's "not here".
+    for url in ["registry.example.com", "https://ghcr.io", "not a url"] {
+        let run = helper(&scratch, &["get"], &[("KEYCARD_PROFILE", "prod")], url);
+        run.expect(1);
+        assert_eq!(run.stdout, "credentials not found in native keychain\n");
+        assert_eq!(run.stderr, "");
+    }
+}
+
+fn pipe(mut cmd: Command, input: &str) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_listed_registry_without_a_session_is_an_error_naming_the_login_command() {
+    let scratch = Scratch::new();
+    registry_profile(&scratch);
+    let run = helper(&scratch, &["get"], &[], "registry.example.com:5000");
+    run.expect(3);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("keycard login --profile prod"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn list_names_hosts_of_signed_in_profiles_without_secrets() {
+    let scratch = Scratch::new();
+    registry_profile(&scratch);
+    scratch.add_profile("idle", "https://id.example.com", "cli");
+    scratch
+        .run(&[
+            "--profile",
+            "idle",
+            "config",
+            "set",
+            "hosts",
+            "idle.example.com",
+        ])
+        .expect(0);
+    signed_in(&scratch, "prod", 3600, true);
+
+    let run = helper(&scratch, &["list"], &[], "");
+    run.expect(0);
+    assert_eq!(
+        run.json(),
+        serde_json::json!({
+            "https://index.docker.io": "oauth2",
+            "https://registry.example.com:5000": "oauth2",
+        })
+    );
+    assert!(!run.stdout.contains("secret"));
+}
+
+#[test]
+fn store_and_erase_leave_the_session_alone() {
+    let scratch = Scratch::new();
+    registry_profile(&scratch);
+    signed_in(&scratch, "prod", 3600, true);
+    let before = std::fs::read(scratch.token_file("prod")).unwrap();
+    let stored = r#"{"ServerURL":"registry.example.com:5000","Username":"me","Secret":"pw"}"#;
+    helper(&scratch, &["store"], &[], stored).expect(0);
+    helper(&scratch, &["erase"], &[], "registry.example.com:5000").expect(0);
+    assert_eq!(std::fs::read(scratch.token_file("prod")).unwrap(), before);
+    let run = helper(&scratch, &["get"], &[], "registry.example.com:5000");
+    assert_eq!(run.expect(0).json()["Secret"], "at-secret");
+    helper(&scratch, &["frobnicate"], &[], "").expect(2);
+}
+
+/// A TLS registry on 127.0.0.1 (self-signed, made by openssl, served by Python's ssl)
+/// that answers 401 + `WWW-Authenticate: Basic` without credentials and records the
+/// `Authorization` header of every request in `auth.log`.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Registry {
+    fn start(dir: &Path) -> Option<Registry> {
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+            ])
+            .current_dir(dir)
+            .output()
+            .ok()?;
+        if !made.status.success() {
+            return None;
+        }
+        let server = r#"
+import http.server, ssl, sys
+log = open(sys.argv[3], 'a')
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        auth = self.headers.get('Authorization')
+        log.write('%s %s\n' % (self.path, auth)); log.flush()
+        if not auth:
+            self.send_response(401)
+            self.send_header('WWW-Authenticate', 'Basic realm="registry"')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        self.send_response(404)
+        self.send_header('Content-Type', 'application/json')
+        body = b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no such manifest"}]}'
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_HEAD = do_GET
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let log = dir.join("auth.log");
+        let mut child = Command::new("python3")
+            .args(["-c", server])
+            .arg(dir.join("cert.pem"))
+            .arg(dir.join("key.pem"))
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .ok()?;
+        Some(Registry {
+            port: line.trim().parse().ok()?,
+            child,
+            log,
+        })
+    }
+
+    /// `Authorization` values of the requests for `path_part`, in order.
+    fn authorizations(&self, path_part: &str) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(path_part))
+            .filter_map(|l| l.split_once(' ').map(|(_, a)| a.to_string()))
+            .filter(|a| a != "None")
+            .collect()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The docker CLI (no daemon needed: `manifest inspect` talks to the registry itself)
+/// finds keycard through credHelpers and sends its token to the registry.
+#[test]
+fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
+    if Command::new("docker").arg("--version").output().is_err() {
+        eprintln!("docker is not installed; skipping the docker CLI test");
+        return;
+    }
+    let scratch = Scratch::new();
+    let Some(registry) = Registry::start(scratch.path()) else {
+        eprintln!("openssl or python3 is missing; skipping the docker CLI test");
+        return;
+    };
+    let provider = Provider::start();
+    provider.add_profile(&scratch, "reg");
+    login_as(&scratch, &provider, "reg", "alice").expect(0);
+    let host = format!("127.0.0.1:{}", registry.port);
+    scratch.run(&["config", "set", "hosts", &host]).expect(0);
+
+    let docker_config = scratch.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(
+        docker_config.join("config.json"),
+        serde_json::json!({ "credHelpers": { &host: "keycard" } }).to_string(),
+    )
+    .unwrap();
+    let bin = link(&scratch).parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("docker");
+    clean_env(&mut cmd);
+    let out = cmd
+        .args([
+            "manifest",
+            "inspect",
+            "--insecure",
+            &format!("{host}/team/app"),
+        ])
+        .env("PATH", path)
+        .env("DOCKER_CONFIG", &docker_config)
+        .env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+        // Never a daemon: the command must not need one.
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let token = scratch.tokens("reg")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("oauth2:{token}"))
+    );
+    let sent = registry.authorizations("/v2/team/app/manifests/");
+    assert!(!sent.is_empty(), "docker sent no credentials: {run:?}");
+    assert!(sent.iter().all(|a| *a == basic), "{sent:?}");
+    assert!(
+        run.stderr.contains("no such manifest") || run.stderr.contains("MANIFEST_UNKNOWN"),
+        "docker got past the login to the registry's answer: {run:?}"
+    );
+}
