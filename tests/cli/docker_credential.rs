@@ -147,6 +147,25 @@ fn list_names_hosts_of_signed_in_profiles_without_secrets() {
         })
     );
     assert!(!run.stdout.contains("secret"));
+
+    // A host two profiles list is one `get` refuses: list leaves it out.
+    scratch.add_profile("dup", "https://id.example.com", "cli");
+    scratch
+        .run(&[
+            "--profile",
+            "dup",
+            "config",
+            "set",
+            "hosts",
+            "index.docker.io",
+        ])
+        .expect(0);
+    signed_in(&scratch, "dup", 3600, true);
+    let run = helper(&scratch, &["list"], &[], "");
+    assert_eq!(
+        run.expect(0).json(),
+        serde_json::json!({ "https://registry.example.com:5000": "oauth2" })
+    );
 }
 
 #[test]

@@ -464,3 +464,21 @@ fn a_real_git_sends_the_token_as_bearer() {
         .to_string();
     assert_eq!(authorizations(&server), vec![format!("Bearer {token}")]);
 }
+
+#[test]
+fn a_token_with_a_line_break_is_never_passed_on() {
+    let scratch = Scratch::new();
+    scratch.add_profile("prod", "https://id.example.com", "cli");
+    scratch
+        .run(&["config", "set", "hosts", "git.example.com"])
+        .expect(0);
+    signed_in(&scratch, "prod", 3600, true);
+    // A provider's token that would smuggle a second key into git's answer.
+    scratch.edit_tokens("prod", |t| {
+        t["access_token"] = serde_json::json!("at\nusername=evil")
+    });
+    let run = get(&scratch, "git.example.com");
+    run.expect(1);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("line break"), "{}", run.stderr);
+}
