@@ -6,6 +6,7 @@ mod cmd;
 mod config;
 mod env;
 mod exit;
+mod expiry;
 mod fsio;
 mod http;
 mod identity;

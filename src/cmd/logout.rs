@@ -62,15 +62,30 @@ pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
         }
     }
 
+    // One unusable token file must not keep `--all` from signing out of the others; the
+    // first failure is reported (and sets the exit code) once the rest are done.
     let mut results = Vec::new();
+    let mut failures = Vec::new();
     for name in &on_file {
-        let revocation = sign_out(env, &config, name, !args.no_revoke)?;
-        results.push(serde_json::json!({ "profile": name.as_str(), "revocation": revocation }));
+        match sign_out(env, &config, name, !args.no_revoke) {
+            Ok(revocation) => results
+                .push(serde_json::json!({ "profile": name.as_str(), "revocation": revocation })),
+            Err(e) => failures.push(e),
+        }
     }
     if env.json {
         ui::out(&serde_json::json!({ "signed_out": results }).to_string())?;
     }
-    Ok(())
+    let mut failures = failures.into_iter();
+    match failures.next() {
+        None => Ok(()),
+        Some(first) => {
+            for other in failures {
+                ui::warn(&format!("{other:#}"));
+            }
+            Err(first)
+        }
+    }
 }
 
 /// Revokes (if asked and possible), then deletes the token file, under the profile's lock
@@ -79,38 +94,31 @@ fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Res
     let timeout = config.profile(name).and_then(|p| p.timeout);
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
     let path = env.paths.token_file(name);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(meta) => meta,
+    // A damaged file is left for the user to look at (signing in again replaces it); a
+    // link or a directory is refused outright. Neither is deleted behind their back.
+    let tokens = match state::inspect(&path, name.as_str())? {
         // Another keycard signed out meanwhile.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Revocation::Skipped),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    if meta.is_dir() {
-        anyhow::bail!(
-            "{} is a directory, not a token file; remove it by hand",
-            path.display()
-        );
-    }
-    let tokens = match state::load(&path, name.as_str()) {
-        Ok(stored) => stored.map(|s| s.tokens),
-        Err(e) => {
-            ui::warn(&format!("{e:#}; deleting it without revoking anything"));
-            None
+        state::Found::Nothing => return Ok(Revocation::Skipped),
+        state::Found::Tokens(stored) => stored.tokens,
+        state::Found::Damaged(e) => {
+            return Err(e.context(format!(
+                "not signing out of profile '{name}': nothing was deleted (to forget the \
+                 file anyway, `rm {}`)",
+                path.display()
+            )));
         }
     };
 
-    let revocation = match tokens {
-        Some(tokens) if revoke => match revoke_at_provider(env, config, name, &tokens) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                ui::warn(&format!(
-                    "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
-                     they stay valid there until they expire"
-                ));
-                Revocation::Failed
-            }
-        },
-        _ => Revocation::Skipped,
+    let revocation = if !revoke {
+        Revocation::Skipped
+    } else {
+        revoke_at_provider(env, config, name, &tokens).unwrap_or_else(|e| {
+            ui::warn(&format!(
+                "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
+                 they stay valid there until they expire"
+            ));
+            Revocation::Failed
+        })
     };
 
     std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
