@@ -5,7 +5,8 @@
 //!   warning when the tokens arrive; the capped expiry is what gets saved, so the warning
 //!   comes once per sign-in or refresh, never on every `token` call.
 //! - An `expires_in` of zero (negative ones arrive as zero) is no lifetime at all: treated
-//!   as absent, with a warning, rather than refreshing on every call.
+//!   as absent (a refresh keeps the previous lifetime), with a warning, rather than
+//!   refreshing on every call.
 //! - A token file is trusted for at most a year after its `issued_at`, whatever its
 //!   `expires_at` says (a hand-edited year 9999).
 //! - A token "issued" in the future (the clock was set back since sign-in) has an unknown
@@ -34,7 +35,7 @@ pub fn lifetime_of(expires_in: Option<u64>) -> (Option<TimeDelta>, Option<String
             None,
             Some(
                 "the provider gave the access token a lifetime of 0 seconds (or less); \
-                 keycard treats it as giving none"
+                 keycard ignores it"
                     .into(),
             ),
         ),

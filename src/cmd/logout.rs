@@ -91,22 +91,16 @@ pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
 /// Revokes (if asked and possible), then deletes the token file, under the profile's lock
 /// so a refresh running at the same moment cannot write the file back.
 fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Result<Revocation> {
+    let path = env.paths.token_file(name);
+    // Refused before the lock file is created, so a refusal changes nothing on disk.
+    if tokens_to_forget(&path, name)?.is_none() {
+        return Ok(Revocation::Skipped);
+    }
     let timeout = config.profile(name).and_then(|p| p.timeout);
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
-    let path = env.paths.token_file(name);
-    // A damaged file is left for the user to look at (signing in again replaces it); a
-    // link or a directory is refused outright. Neither is deleted behind their back.
-    let tokens = match state::inspect(&path, name.as_str())? {
+    let Some(tokens) = tokens_to_forget(&path, name)? else {
         // Another keycard signed out meanwhile.
-        state::Found::Nothing => return Ok(Revocation::Skipped),
-        state::Found::Tokens(stored) => stored.tokens,
-        state::Found::Damaged(e) => {
-            return Err(e.context(format!(
-                "not signing out of profile '{name}': nothing was deleted (to forget the \
-                 file anyway, `rm {}`)",
-                path.display()
-            )));
-        }
+        return Ok(Revocation::Skipped);
     };
 
     let revocation = if !revoke {
@@ -133,6 +127,21 @@ fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Res
     };
     ui::info(env, &format!("Signed out of profile '{name}'{how}."));
     Ok(revocation)
+}
+
+/// The tokens on file, `None` when there are none. A damaged file is left for the user to
+/// look at (signing in again replaces it); a link or a directory is refused outright.
+/// Neither is deleted behind their back.
+fn tokens_to_forget(path: &std::path::Path, name: &ProfileName) -> Result<Option<TokenState>> {
+    match state::inspect(path, name.as_str())? {
+        state::Found::Nothing => Ok(None),
+        state::Found::Tokens(stored) => Ok(Some(stored.tokens)),
+        state::Found::Damaged(e) => Err(e.context(format!(
+            "not signing out of profile '{name}': nothing was deleted (to forget the file \
+             anyway, `rm {}`)",
+            path.display()
+        ))),
+    }
 }
 
 /// RFC 7009: the refresh token first (most providers then drop the access tokens issued

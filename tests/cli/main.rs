@@ -8,6 +8,7 @@ mod completions;
 mod config;
 mod discovery;
 mod fake;
+mod hostile_files;
 mod login;
 mod man;
 mod polling;
