@@ -388,6 +388,20 @@ fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
 
 #[cfg(unix)]
 #[test]
+fn a_planted_lock_file_link_is_not_followed() {
+    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
+    let scratch = session_at(&server, -60);
+    let victim = scratch.path().join("victim");
+    std::os::unix::fs::symlink(&victim, scratch.config_dir().join(".auth-p.lock")).unwrap();
+    let run = scratch.run(&["token"]);
+    run.expect(1);
+    one_line_error(&run, ".auth-p.lock");
+    assert!(!victim.exists(), "the link's target was created");
+    assert!(server.all().is_empty(), "no refresh without the lock");
+}
+
+#[cfg(unix)]
+#[test]
 fn a_symlinked_token_file_is_neither_read_nor_written_through() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     // An expired session with a refresh token: `token` would refresh and save it.
@@ -831,6 +845,11 @@ fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
         let json = status_json(&scratch);
         assert_eq!(json["state"], "valid", "{expires_in}");
         if capped {
+            // What is saved is capped too, not only what status trusts.
+            let saved: chrono::DateTime<chrono::Utc> =
+                serde_json::from_value(scratch.tokens("p")["expires_at"].clone()).unwrap();
+            let most = chrono::Utc::now() + chrono::TimeDelta::days(365);
+            assert!(saved <= most, "{expires_in}: saved {saved}");
             let left = json["expires_in"].as_i64().unwrap();
             assert!(left > year - 3600 && left <= year, "{expires_in}: {left}");
         } else {
