@@ -199,12 +199,25 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads config.toml; a missing file is an empty config.
+    /// Reads config.toml; a missing file is an empty config. A symbolic link (a dotfile
+    /// manager's) is followed; `ConfigEdit::save` writes beside its target.
     pub fn load(paths: &Paths) -> Result<Config> {
         let path = paths.config_file();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is not valid: it is not UTF-8 text; fix it by hand or move it aside",
+                    path.display()
+                )
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Err(fsio::unusable_dir(paths.dir(), "use", &e));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => anyhow::bail!(
+                "{} is a directory, not a config file; move it aside",
+                path.display()
+            ),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
         let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
@@ -217,6 +230,19 @@ impl Config {
                 one_line(e.message())
             )
         })?;
+        // A section keycard could never address by name, and whose name must never
+        // become a file name: refuse the file rather than guess.
+        if let Some(bad) = file
+            .profiles
+            .keys()
+            .find(|k| ProfileName::parse(k).is_err())
+        {
+            return Err(exit::usage(format!(
+                "{} has a profile named {bad:?}, which is not a valid profile name (1 to 64 \
+                 letters, digits, '.', '_' or '-'); rename that section by hand",
+                path.display()
+            )));
+        }
         Ok(Config { path, file, text })
     }
 
@@ -379,8 +405,11 @@ impl ConfigEdit {
         Ok(())
     }
 
+    /// Replaces config.toml atomically; when it is a symbolic link, the file it points
+    /// at is replaced instead, so the link (and the dotfile manager behind it) survives.
     pub fn save(self) -> Result<()> {
-        fsio::write_private(&self.path, self.doc.to_string().as_bytes())
+        let target = fsio::through_links(&self.path)?;
+        fsio::write_private(&target, self.doc.to_string().as_bytes())
             .with_context(|| format!("cannot save {}", self.path.display()))
     }
 }

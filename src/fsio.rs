@@ -23,7 +23,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(dir)
-        .with_context(|| format!("cannot create the config directory {}", dir.display()))?;
+        .map_err(|e| unusable_dir(dir, "create", &e))?;
     // `recursive` applies the mode to parents too, but umask may have narrowed it; the
     // leaf must be exactly 0700 whatever the umask.
     #[cfg(unix)]
@@ -33,6 +33,66 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
             .with_context(|| format!("cannot set the mode of {}", dir.display()))?;
     }
     Ok(())
+}
+
+/// `ensure_private_dir`, and the directory takes new files: checked before work that
+/// would be lost if the result could not be saved (a sign-in the user approved).
+pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
+    ensure_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .with_context(|| format!("{} is not a usable path", dir.display()))?;
+        // SAFETY: a valid NUL-terminated path; access(2) only reads it.
+        if unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+            return Err(unusable_dir(
+                dir,
+                "write to",
+                &std::io::Error::last_os_error(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// "cannot create the config directory DIR: FILE is a file, not a directory; ..." with
+/// the way out, for a directory keycard cannot make or use.
+pub fn unusable_dir(dir: &Path, doing: &str, e: &std::io::Error) -> anyhow::Error {
+    // ENOTDIR names no path: find the regular file in the way.
+    let why = dir
+        .ancestors()
+        .find(|a| fs::metadata(a).is_ok_and(|m| !m.is_dir()))
+        .map(|file| format!("{} is a file, not a directory", file.display()))
+        .unwrap_or_else(|| e.to_string());
+    anyhow::anyhow!(
+        "cannot {doing} the config directory {}: {why}; point --config-dir or \
+         KEYCARD_CONFIG_DIR at a directory you can write",
+        dir.display()
+    )
+}
+
+/// Where a write to `path` must go so that a symbolic link there survives: the file the
+/// link chain ends at (which need not exist yet), else `path` itself.
+pub fn through_links(path: &Path) -> Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)
+                    .with_context(|| format!("cannot read the link {}", current.display()))?;
+                current = match current.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    anyhow::bail!(
+        "{} is a chain of more than 40 symbolic links; point it at the real file",
+        path.display()
+    )
 }
 
 /// Atomically replaces `path` with `contents`, mode 0600.
@@ -106,6 +166,43 @@ mod tests {
         let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
         fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn writes_through_a_link_keep_the_link() {
+        let dir = scratch("links");
+        fs::create_dir_all(dir.join("dotfiles")).unwrap();
+        fs::write(dir.join("dotfiles/config.toml"), b"old").unwrap();
+        std::os::unix::fs::symlink("dotfiles/config.toml", dir.join("config.toml")).unwrap();
+        let target = through_links(&dir.join("config.toml")).unwrap();
+        assert_eq!(target, dir.join("dotfiles/config.toml"));
+        write_private(&target, b"new").unwrap();
+        assert!(
+            fs::symlink_metadata(dir.join("config.toml"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(dir.join("config.toml")).unwrap(), b"new");
+        // A loop ends in an error, not a hang.
+        std::os::unix::fs::symlink("loop-b", dir.join("loop-a")).unwrap();
+        std::os::unix::fs::symlink("loop-a", dir.join("loop-b")).unwrap();
+        assert!(through_links(&dir.join("loop-a")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_the_directory_is_named() {
+        let dir = scratch("in-the-way");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("file"), b"").unwrap();
+        let err = ensure_writable_dir(&dir.join("file/sub")).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{} is a file", dir.join("file").display())),
+            "{message}"
+        );
+        assert!(message.contains("KEYCARD_CONFIG_DIR"), "{message}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

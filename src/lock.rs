@@ -35,8 +35,13 @@ pub fn acquire(paths: &Paths, profile: &ProfileName, wait: Duration) -> Result<P
     let path = paths.lock_file(profile);
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
+    // Never through a link: a planted `.auth-NAME.lock` link would make keycard create
+    // or open whatever file it points at.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
     let file = options
         .open(&path)
         .with_context(|| format!("cannot open the lock file {}", path.display()))?;

@@ -7,6 +7,7 @@ mod config;
 mod credential;
 mod env;
 mod exit;
+mod expiry;
 mod fsio;
 mod hosts;
 mod http;

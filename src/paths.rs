@@ -131,7 +131,13 @@ mod tests {
             "a\\b",
             "a\0b",
             "with space",
-            "prоd", // Cyrillic 'о'
+            "prоd",         // Cyrillic 'о'
+            "pr\u{202e}od", // right-to-left override
+            "a\u{200d}b",   // zero-width joiner
+            "\u{200b}prod", // zero-width space
+            "ｐｒｏｄ",     // fullwidth letters
+            "e\u{301}",     // combining acute accent
+            "prod\n",
             &"x".repeat(65),
         ] {
             let err = ProfileName::parse(name).unwrap_err();

@@ -11,6 +11,7 @@
 use crate::config::{Config, Profile};
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
+use crate::expiry::{self, EXPIRY_MARGIN};
 use crate::http::Http;
 use crate::identity;
 use crate::lock;
@@ -19,7 +20,7 @@ use crate::oauth::discovery::{self, After};
 use crate::oauth::{NotFound, token};
 use crate::paths::ProfileName;
 use crate::signals;
-use crate::state::{self, EXPIRY_MARGIN, TokenState};
+use crate::state::{self, TokenState};
 use crate::ui;
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -101,15 +102,16 @@ pub fn fresh_tokens(
     let now = env.clock.now();
     match answer {
         Ok(resp) => {
-            let fresh = renewed(
-                &tokens,
-                TokenState::from_response(
-                    resp,
-                    now,
-                    tokens.issuer.clone(),
-                    tokens.client_id.clone(),
-                ),
+            let (new, warning) = TokenState::from_response(
+                resp,
+                now,
+                tokens.issuer.clone(),
+                tokens.client_id.clone(),
             );
+            if let Some(warning) = warning {
+                ui::warn(&format!("profile '{name}': {warning}"));
+            }
+            let fresh = renewed(&tokens, new);
             state::save(&path, &fresh)?;
             if need.id_token && !id_token_fresh(&fresh, now) {
                 return Err(exit::fail(
@@ -142,21 +144,19 @@ pub fn fresh_tokens(
                 "{e:#}; profile '{name}' must sign in again: run `keycard login --profile {name}`"
             ),
         )),
-        Err(e) if exit::code_of(&e) == Code::Network => {
-            match tokens.expires_at.map(|exp| exp.signed_duration_since(now)) {
-                Some(left) if left > TimeDelta::zero() => {
-                    ui::warn(&format!(
-                        "could not refresh profile '{name}' ({e:#}); using its current access \
+        Err(e) if exit::code_of(&e) == Code::Network => match tokens.time_left(now) {
+            Some(left) if left > TimeDelta::zero() => {
+                ui::warn(&format!(
+                    "could not refresh profile '{name}' ({e:#}); using its current access \
                          token, which expires in {}",
-                        ui::human_duration(left)
-                    ));
-                    Ok(tokens)
-                }
-                _ => Err(exit::network(format!(
-                    "could not refresh profile '{name}', whose access token has expired: {e:#}"
-                ))),
+                    ui::human_duration(left)
+                ));
+                Ok(tokens)
             }
-        }
+            _ => Err(exit::network(format!(
+                "could not refresh profile '{name}', whose access token has expired: {e:#}"
+            ))),
+        },
         Err(e) => Err(e),
     }
 }
@@ -188,12 +188,9 @@ fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
 /// The access token is valid beyond the margin and for at least `min_ttl`, and the ID
 /// token too when it is needed.
 fn good_enough(tokens: &TokenState, now: DateTime<Utc>, need: Need) -> bool {
-    let access = match tokens.expires_at {
+    let access = match tokens.time_left(now) {
         None => true,
-        Some(exp) => {
-            let left = exp.signed_duration_since(now);
-            left > tokens.margin() && left >= need.min_ttl
-        }
+        Some(left) => left > tokens.margin() && left >= need.min_ttl,
     };
     access && (!need.id_token || id_token_fresh(tokens, now))
 }
@@ -233,10 +230,19 @@ fn lifetime(tokens: &TokenState) -> Option<TimeDelta> {
 /// No refresh token: a token still inside its margin is handed out with a warning (it
 /// is all there is); an expired one means signing in again.
 fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<TokenState> {
-    let left = tokens
-        .expires_at
-        .map(|exp| exp.signed_duration_since(env.clock.now()))
-        .unwrap_or(TimeDelta::MAX);
+    let now = env.clock.now();
+    if tokens.clock_went_back(now) {
+        return Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "profile '{name}' was signed in at {}, which is later than the system clock \
+                 says it is now: the clock went back, so keycard cannot tell whether the token \
+                 still works; fix the clock or run `keycard login --profile {name}`",
+                tokens.issued_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
+    let left = tokens.time_left(now).unwrap_or(TimeDelta::MAX);
     if left > TimeDelta::zero() {
         ui::warn(&format!(
             "profile '{name}' has no refresh token and its access token expires in {}; \
@@ -258,12 +264,14 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
 /// was not rotated, the ID token and the identity taken from it, the granted scope.
 fn renewed(old: &TokenState, mut new: TokenState) -> TokenState {
     // `expires_in` is only RECOMMENDED (RFC 6749 §5.1): a token that came with a
-    // lifetime before is taken to have the same one now, rather than none.
+    // lifetime before is taken to have the same one now, rather than none. A "lifetime"
+    // from a file whose token was issued after it expired is not carried over: it would
+    // make every refreshed token expired on arrival, and every call a refresh.
     if new.expires_at.is_none()
         && let Some(exp) = old.expires_at
     {
-        let lifetime = exp.signed_duration_since(old.issued_at);
-        new.expires_at = new.issued_at.checked_add_signed(lifetime);
+        new.expires_at = expiry::carried_over(exp.signed_duration_since(old.issued_at))
+            .and_then(|lifetime| new.issued_at.checked_add_signed(lifetime));
     }
     if new.refresh_token.is_none() {
         new.refresh_token = old.refresh_token.clone();
@@ -349,7 +357,7 @@ mod tests {
             id_token: id.map(Secret::new),
             scope: None,
         };
-        TokenState::from_response(resp, at(0), None, "cli".into())
+        TokenState::from_response(resp, at(0), None, "cli".into()).0
     }
 
     fn ttl(minutes: i64) -> Need {
@@ -402,9 +410,58 @@ mod tests {
         };
         let new = renewed(
             &old,
-            TokenState::from_response(resp, at(1000), None, "cli".into()),
+            TokenState::from_response(resp, at(1000), None, "cli".into()).0,
         );
         assert_eq!(new.expires_at, Some(at(1600)));
+    }
+
+    #[test]
+    fn a_refresh_without_expires_in_after_an_inverted_lifetime_does_not_loop() {
+        // The file said it was issued an hour after it expired.
+        let mut old = tokens(600, Some("rt"), None);
+        old.issued_at = at(3600);
+        old.expires_at = Some(at(0));
+        let resp = TokenResponse {
+            access_token: Secret::new("at-2"),
+            token_type: None,
+            expires_in: None,
+            refresh_token: None,
+            id_token: None,
+            scope: None,
+        };
+        let new = renewed(
+            &old,
+            TokenState::from_response(resp, at(4000), None, "cli".into()).0,
+        );
+        assert_eq!(new.expires_at, None, "no negative lifetime is carried over");
+        assert!(good_enough(&new, at(4000), Need::default()));
+    }
+
+    #[test]
+    fn a_token_from_before_the_clock_went_back_is_refreshed_once() {
+        let mut t = tokens(3600, Some("rt"), None);
+        // Signed in "a day from now".
+        t.issued_at = at(86_400);
+        t.expires_at = Some(at(86_400 + 3600));
+        assert!(!good_enough(&t, at(0), Need::default()));
+        // The refreshed token is dated by the clock as it is now: good from then on.
+        let fresh = renewed(&t, tokens(3600, None, None));
+        assert!(good_enough(&fresh, at(0), Need::default()));
+        assert!(good_enough(&fresh, at(60), Need::default()));
+    }
+
+    #[test]
+    fn an_absurd_lifetime_from_the_provider_is_capped_and_not_refreshed_every_call() {
+        for secs in [u64::MAX, 400 * 86_400] {
+            let t = tokens(secs, Some("rt"), None);
+            assert_eq!(t.expires_at, Some(at(0) + crate::expiry::MAX_LIFETIME));
+            assert!(good_enough(&t, at(0), Need::default()));
+            assert!(good_enough(&t, at(86_400 * 300), Need::default()));
+        }
+        // expires_in 0 (or negative): no lifetime, so no refresh on every call.
+        let zero = tokens(0, Some("rt"), None);
+        assert_eq!(zero.expires_at, None);
+        assert!(good_enough(&zero, at(10), Need::default()));
     }
 
     #[test]

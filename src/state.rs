@@ -1,6 +1,7 @@
 //! The token file, auth-<profile>.json: what a sign-in produced, and what it is worth now.
 
 use crate::exit::{self, Code};
+use crate::expiry;
 use crate::fsio;
 use crate::identity::{self, Identity};
 use crate::oauth::TokenResponse;
@@ -13,11 +14,8 @@ use std::path::Path;
 
 pub const FORMAT_VERSION: u32 = 1;
 
-/// An access token counts as expired this long before its `expires_at`.
-pub const EXPIRY_MARGIN: TimeDelta = TimeDelta::minutes(5);
-
-/// Lifetimes beyond this are treated as this, so date arithmetic cannot overflow.
-const MAX_LIFETIME: TimeDelta = TimeDelta::days(3650);
+/// No token file is this big; a bigger one is not read into memory.
+const MAX_FILE_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenState {
@@ -57,25 +55,21 @@ impl SessionState {
 }
 
 impl TokenState {
+    /// The tokens of a token endpoint answer received at `now`. A warning comes back
+    /// when the provider's lifetime was absurd (see `expiry`).
     pub fn from_response(
         resp: TokenResponse,
         now: DateTime<Utc>,
         issuer: Option<String>,
         client_id: String,
-    ) -> TokenState {
-        let lifetime = resp.expires_in.map(|s| {
-            TimeDelta::seconds(
-                i64::try_from(s)
-                    .unwrap_or(i64::MAX)
-                    .min(MAX_LIFETIME.num_seconds()),
-            )
-        });
+    ) -> (TokenState, Option<String>) {
+        let (lifetime, warning) = expiry::lifetime_of(resp.expires_in);
         let identity = resp
             .id_token
             .as_ref()
             .map(|t| identity::from_id_token(t.expose()))
             .unwrap_or_default();
-        TokenState {
+        let tokens = TokenState {
             version: FORMAT_VERSION,
             access_token: resp.access_token,
             refresh_token: resp.refresh_token,
@@ -87,26 +81,35 @@ impl TokenState {
             issuer,
             client_id,
             identity,
-        }
+        };
+        (tokens, warning)
     }
 
-    /// The margin for this token: five minutes, or half the token's lifetime when it
-    /// lives ten minutes or less, so that Keycloak's five-minute tokens are used for a
-    /// while instead of being refreshed on every call.
+    /// The margin for this token (`expiry::margin`).
     pub fn margin(&self) -> TimeDelta {
-        match self.expires_at {
-            Some(exp) => {
-                let lifetime = exp.signed_duration_since(self.issued_at);
-                EXPIRY_MARGIN.min(lifetime / 2).max(TimeDelta::zero())
-            }
-            None => TimeDelta::zero(),
-        }
+        expiry::margin(self.issued_at, self.expires_at)
+    }
+
+    /// When the access token stops being usable, as far as keycard trusts the file
+    /// (`expiry::trusted_expiry`); `None` if it does not expire.
+    pub fn trusted_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        expiry::trusted_expiry(self.issued_at, self.expires_at, now)
+    }
+
+    /// Time until the trusted expiry, ignoring the margin; `None` if unlimited.
+    pub fn time_left(&self, now: DateTime<Utc>) -> Option<TimeDelta> {
+        self.trusted_expiry(now)
+            .map(|exp| exp.signed_duration_since(now))
     }
 
     /// Time the access token can still be used (after the margin), `None` if unlimited.
     pub fn usable_for(&self, now: DateTime<Utc>) -> Option<TimeDelta> {
-        self.expires_at
-            .map(|exp| exp.signed_duration_since(now) - self.margin())
+        self.time_left(now).map(|left| left - self.margin())
+    }
+
+    /// The file says the token was issued after `now`: the clock was set back.
+    pub fn clock_went_back(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some() && expiry::clock_went_back(self.issued_at, now)
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> SessionState {
@@ -126,39 +129,71 @@ pub struct Stored {
     pub loose_mode: bool,
 }
 
-/// Reads the token file; `None` when there is none.
+/// What is at a profile's token path.
+pub enum Found {
+    Nothing,
+    Tokens(Box<Stored>),
+    /// A regular file keycard cannot use: empty, cut short, not JSON, not a token file,
+    /// too big. Signing in again is the fix, so `login` may replace it (nothing else may).
+    Damaged(anyhow::Error),
+}
+
+/// Reads the token file; `None` when there is none, an error when it cannot be used.
 pub fn load(path: &Path, profile: &str) -> Result<Option<Stored>> {
-    let mut file = match std::fs::File::open(path) {
+    match inspect(path, profile)? {
+        Found::Nothing => Ok(None),
+        Found::Tokens(stored) => Ok(Some(*stored)),
+        Found::Damaged(e) => Err(e),
+    }
+}
+
+/// Reads the token file, telling a damaged one apart from one that must not be touched
+/// at all (a link, a directory, a device: those are errors).
+pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
+    let mut file = match open_no_follow(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+        Err(e) if is_symlink_error(&e, path) => return Err(not_a_file(path, "a symbolic link")),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let meta = file
         .metadata()
         .with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_file() {
-        return Err(exit::fail(
-            Code::Failure,
-            format!(
-                "{} is not a regular file; move it aside and run `keycard login --profile {profile}`",
-                path.display()
-            ),
-        ));
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(not_a_file(path, what));
     }
-    let mut bytes = Vec::with_capacity(meta.len().min(1 << 20) as usize);
-    file.by_ref()
-        .take(1 << 20)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let tokens: TokenState = serde_json::from_slice(&bytes).map_err(|e| {
-        exit::fail(
+    let damaged = |why: String| {
+        Ok(Found::Damaged(exit::fail(
             Code::NotSignedIn,
             format!(
-                "{} is damaged ({e}); run `keycard login --profile {profile}` to replace it",
+                "{} is damaged ({why}); run `keycard login --profile {profile}` to replace it",
                 path.display()
             ),
-        )
-    })?;
+        )))
+    };
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize);
+    file.by_ref()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return damaged("larger than 1 MiB, far more than any token file".into());
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return damaged("empty".into());
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return damaged("not text: it is not UTF-8".into());
+    }
+    let tokens: TokenState = match serde_json::from_slice(&bytes) {
+        Ok(tokens) => tokens,
+        Err(e) => return damaged(json_problem(&e)),
+    };
     if tokens.version > FORMAT_VERSION {
         return Err(exit::fail(
             Code::Failure,
@@ -169,10 +204,67 @@ pub fn load(path: &Path, profile: &str) -> Result<Option<Stored>> {
             ),
         ));
     }
-    Ok(Some(Stored {
+    Ok(Found::Tokens(Box::new(Stored {
         tokens,
         loose_mode: loose_mode(&meta),
-    }))
+    })))
+}
+
+/// What is wrong with the JSON, without quoting the file: a token in the wrong place
+/// would otherwise end up in the message (serde quotes the values it did not expect).
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Eof => format!("cut short at {at}"),
+        Category::Syntax | Category::Io => format!("not valid JSON at {at}"),
+        Category::Data => {
+            let message = e.to_string();
+            match message.split(" at line ").next() {
+                Some(m) if m.starts_with("missing field") => {
+                    format!("not a keycard token file: {m}")
+                }
+                _ => format!("not a keycard token file: unexpected value at {at}"),
+            }
+        }
+    }
+}
+
+fn not_a_file(path: &Path, what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is {what}, not a token file; keycard neither follows nor replaces it: \
+         move it aside, then sign in again",
+        path.display()
+    )
+}
+
+/// Opens for reading without following a symbolic link in the last component (a link
+/// could point keycard at any file) and without blocking on a FIFO.
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(std::io::Error::other("symbolic link"));
+    }
+    std::fs::File::open(path)
+}
+
+/// O_NOFOLLOW refuses a link with ELOOP; make sure that is what happened.
+fn is_symlink_error(e: &std::io::Error, path: &Path) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() != Some(libc::ELOOP) {
+        return false;
+    }
+    let _ = e;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 #[cfg(unix)]
@@ -186,7 +278,13 @@ fn loose_mode(_: &std::fs::Metadata) -> bool {
     false
 }
 
+/// Saves the tokens atomically. A symbolic link at the path is refused rather than
+/// replaced (rename never writes through a link, so there is nothing to race); a
+/// directory there makes the rename itself fail.
 pub fn save(path: &Path, tokens: &TokenState) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(not_a_file(path, "a symbolic link"));
+    }
     let mut json = serde_json::to_vec_pretty(tokens).context("cannot encode the token file")?;
     json.push(b'\n');
     fsio::write_private(path, &json).with_context(|| format!("cannot save {}", path.display()))
@@ -195,6 +293,7 @@ pub fn save(path: &Path, tokens: &TokenState) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expiry::{EXPIRY_MARGIN, MAX_LIFETIME};
 
     fn at(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
@@ -209,7 +308,7 @@ mod tests {
             id_token: None,
             scope: None,
         };
-        TokenState::from_response(resp, at(0), None, "cli".into())
+        TokenState::from_response(resp, at(0), None, "cli".into()).0
     }
 
     #[test]
@@ -249,6 +348,121 @@ mod tests {
         let t = tokens(Some(u64::MAX), false);
         assert_eq!(t.expires_at, Some(at(0) + MAX_LIFETIME));
         assert_eq!(t.state(at(0)), SessionState::Valid);
+    }
+
+    fn file(issued_at: DateTime<Utc>, expires_at: &str, refresh: bool) -> TokenState {
+        let mut t = tokens(Some(60), refresh);
+        t.issued_at = issued_at;
+        t.expires_at = Some(DateTime::parse_from_rfc3339(expires_at).unwrap().to_utc());
+        t
+    }
+
+    #[test]
+    fn a_year_9999_expiry_is_trusted_for_a_year_after_issue() {
+        let t = file(at(0), "9999-12-31T23:59:59Z", true);
+        assert_eq!(t.state(at(3600)), SessionState::Valid);
+        let left = t.usable_for(at(0)).unwrap();
+        assert_eq!(left, MAX_LIFETIME - EXPIRY_MARGIN);
+        assert_eq!(t.state(at(0) + MAX_LIFETIME), SessionState::Refreshable);
+    }
+
+    #[test]
+    fn a_1970_or_earlier_expiry_is_simply_expired() {
+        for exp in ["1970-01-01T00:00:00Z", "1900-01-01T00:00:00Z"] {
+            assert_eq!(
+                file(at(0), exp, true).state(at(0)),
+                SessionState::Refreshable
+            );
+            assert_eq!(file(at(0), exp, false).state(at(0)), SessionState::Expired);
+        }
+    }
+
+    #[test]
+    fn a_token_issued_after_now_counts_as_expired() {
+        // Signed in "tomorrow" for an hour: the clock went back a day since.
+        let tomorrow = at(86_400);
+        let t = file(tomorrow, "2027-01-16T09:00:00Z", true);
+        assert!(t.clock_went_back(at(0)));
+        assert_eq!(t.state(at(0)), SessionState::Refreshable);
+        assert!(t.usable_for(at(0)).unwrap() <= TimeDelta::zero());
+        let mut no_refresh = t.clone();
+        no_refresh.refresh_token = None;
+        assert_eq!(no_refresh.state(at(0)), SessionState::Expired);
+        assert!(!t.clock_went_back(tomorrow));
+    }
+
+    #[test]
+    fn a_token_issued_after_it_expired_has_no_margin_and_is_expired() {
+        let t = file(at(0), "2020-01-01T00:00:00Z", true);
+        assert_eq!(t.margin(), TimeDelta::zero());
+        assert_eq!(t.state(at(0)), SessionState::Refreshable);
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("keycard-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn damaged_files_are_told_apart_from_files_that_must_not_be_touched() {
+        let dir = scratch("inspect");
+        let path = dir.join("auth-p.json");
+        let damaged = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            match inspect(&path, "p").unwrap() {
+                Found::Damaged(e) => {
+                    assert_eq!(exit::code_of(&e), Code::NotSignedIn);
+                    format!("{e:#}")
+                }
+                _ => panic!("{:?} is not damaged", String::from_utf8_lossy(bytes)),
+            }
+        };
+        assert!(damaged(b"").contains("empty"));
+        assert!(damaged(b"{\"access_tok").contains("cut short"));
+        assert!(damaged(b"\xff\xfe{}").contains("not UTF-8"));
+        assert!(damaged(b"[]").contains("not a keycard token file"));
+        assert!(damaged(b"{\"version\":1}").contains("missing field"));
+        let huge = vec![b' '; (MAX_FILE_BYTES + 1) as usize];
+        assert!(damaged(&huge).contains("larger than 1 MiB"));
+        // serde would quote the misplaced value; a token must not reach the message.
+        let message = damaged(br#"{"version":"at-SECRET-VALUE","access_token":5}"#);
+        assert!(!message.contains("SECRET"), "{message}");
+
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(inspect(&path, "p").unwrap(), Found::Nothing));
+        std::fs::create_dir(&path).unwrap();
+        let err = inspect(&path, "p").err().expect("a directory is an error");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        std::fs::remove_dir(&path).unwrap();
+        #[cfg(unix)]
+        {
+            let real = dir.join("real.json");
+            std::fs::write(&real, serde_json::to_vec(&tokens(Some(60), true)).unwrap()).unwrap();
+            std::os::unix::fs::symlink(&real, &path).unwrap();
+            let err = inspect(&path, "p").err().expect("a link is an error");
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+            let err = save(&path, &tokens(Some(60), true)).unwrap_err();
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+            assert!(std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = scratch("fifo");
+        let path = dir.join("auth-p.json");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = inspect(&path, "p").err().expect("a FIFO is an error");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

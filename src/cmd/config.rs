@@ -262,7 +262,19 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
     let name = ProfileName::parse(name)?;
     let config = Config::load(&env.paths)?;
     let token_path = env.paths.token_file(&name);
-    let has_tokens = token_path.exists();
+    let on_disk = std::fs::symlink_metadata(&token_path).ok();
+    // Found before config.toml is changed, so a refusal leaves everything as it was.
+    if on_disk.as_ref().is_some_and(|m| m.is_dir()) {
+        return Err(exit::fail(
+            Code::Failure,
+            format!(
+                "{} is a directory, not a token file; move it aside, then remove the profile",
+                token_path.display()
+            ),
+        ));
+    }
+    // A link is removed, never followed: the file it points at is not keycard's.
+    let has_tokens = on_disk.is_some();
     if config.profile(&name).is_none() && !has_tokens {
         config.require(&name)?;
     }

@@ -35,8 +35,10 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     }
 
     let token_path = env.paths.token_file(&name);
-    match state::load(&token_path, name.as_str()) {
-        Ok(Some(stored)) if !args.force && !asked_scopes => {
+    // A link or a directory at the token path is refused now, before the user approves a
+    // code whose tokens could not be saved.
+    match state::inspect(&token_path, name.as_str())? {
+        state::Found::Tokens(stored) if !args.force && !asked_scopes => {
             let t = &stored.tokens;
             let same_client = t.client_id == client_id && t.issuer == profile.issuer;
             if same_client && t.state(env.clock.now()) == SessionState::Valid {
@@ -44,14 +46,14 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             }
         }
         // Signing in again is the fix for a damaged file; say so before replacing it.
-        Err(e) => ui::warn(&format!(
+        state::Found::Damaged(e) => ui::warn(&format!(
             "{e:#}; it will be replaced when this sign-in completes"
         )),
         _ => {}
     }
 
     // Fail on an unwritable config directory now, not after the user approved the code.
-    fsio::ensure_private_dir(env.paths.dir())?;
+    fsio::ensure_writable_dir(env.paths.dir())?;
 
     let http = Http::for_profile(&profile, env.verbose)?;
     let client = Client::of(&profile, &client_id);
@@ -103,8 +105,11 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         &mut |left| progress.waiting(left),
     );
     progress.finish();
-    let tokens =
+    let (tokens, warning) =
         TokenState::from_response(tokens?, env.clock.now(), profile.issuer.clone(), client_id);
+    if let Some(warning) = warning {
+        ui::warn(&format!("profile '{name}': {warning}"));
+    }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
     state::save(&token_path, &tokens)?;

@@ -62,55 +62,57 @@ pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
         }
     }
 
+    // One unusable token file must not keep `--all` from signing out of the others; the
+    // first failure is reported (and sets the exit code) once the rest are done.
     let mut results = Vec::new();
+    let mut failures = Vec::new();
     for name in &on_file {
-        let revocation = sign_out(env, &config, name, !args.no_revoke)?;
-        results.push(serde_json::json!({ "profile": name.as_str(), "revocation": revocation }));
+        match sign_out(env, &config, name, !args.no_revoke) {
+            Ok(revocation) => results
+                .push(serde_json::json!({ "profile": name.as_str(), "revocation": revocation })),
+            Err(e) => failures.push(e),
+        }
     }
     if env.json {
         ui::out(&serde_json::json!({ "signed_out": results }).to_string())?;
     }
-    Ok(())
+    let mut failures = failures.into_iter();
+    match failures.next() {
+        None => Ok(()),
+        Some(first) => {
+            for other in failures {
+                ui::warn(&format!("{other:#}"));
+            }
+            Err(first)
+        }
+    }
 }
 
 /// Revokes (if asked and possible), then deletes the token file, under the profile's lock
 /// so a refresh running at the same moment cannot write the file back.
 fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Result<Revocation> {
+    let path = env.paths.token_file(name);
+    // Refused before the lock file is created, so a refusal changes nothing on disk.
+    if tokens_to_forget(&path, name)?.is_none() {
+        return Ok(Revocation::Skipped);
+    }
     let timeout = config.profile(name).and_then(|p| p.timeout);
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
-    let path = env.paths.token_file(name);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(meta) => meta,
+    let Some(tokens) = tokens_to_forget(&path, name)? else {
         // Another keycard signed out meanwhile.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Revocation::Skipped),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    if meta.is_dir() {
-        anyhow::bail!(
-            "{} is a directory, not a token file; remove it by hand",
-            path.display()
-        );
-    }
-    let tokens = match state::load(&path, name.as_str()) {
-        Ok(stored) => stored.map(|s| s.tokens),
-        Err(e) => {
-            ui::warn(&format!("{e:#}; deleting it without revoking anything"));
-            None
-        }
+        return Ok(Revocation::Skipped);
     };
 
-    let revocation = match tokens {
-        Some(tokens) if revoke => match revoke_at_provider(env, config, name, &tokens) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                ui::warn(&format!(
-                    "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
-                     they stay valid there until they expire"
-                ));
-                Revocation::Failed
-            }
-        },
-        _ => Revocation::Skipped,
+    let revocation = if !revoke {
+        Revocation::Skipped
+    } else {
+        revoke_at_provider(env, config, name, &tokens).unwrap_or_else(|e| {
+            ui::warn(&format!(
+                "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
+                 they stay valid there until they expire"
+            ));
+            Revocation::Failed
+        })
     };
 
     std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
@@ -125,6 +127,21 @@ fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Res
     };
     ui::info(env, &format!("Signed out of profile '{name}'{how}."));
     Ok(revocation)
+}
+
+/// The tokens on file, `None` when there are none. A damaged file is left for the user to
+/// look at (signing in again replaces it); a link or a directory is refused outright.
+/// Neither is deleted behind their back.
+fn tokens_to_forget(path: &std::path::Path, name: &ProfileName) -> Result<Option<TokenState>> {
+    match state::inspect(path, name.as_str())? {
+        state::Found::Nothing => Ok(None),
+        state::Found::Tokens(stored) => Ok(Some(stored.tokens)),
+        state::Found::Damaged(e) => Err(e.context(format!(
+            "not signing out of profile '{name}': nothing was deleted (to forget the file \
+             anyway, `rm {}`)",
+            path.display()
+        ))),
+    }
 }
 
 /// RFC 7009: the refresh token first (most providers then drop the access tokens issued

@@ -77,6 +77,17 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
             path.display()
         ));
     }
+    let now = env.clock.now();
+    if !mode.is_prompt()
+        && let Some(t) = stored.as_ref().map(|s| &s.tokens)
+        && t.clock_went_back(now)
+    {
+        ui::warn(&format!(
+            "profile '{name}' was signed in at {}, later than the system clock says it is now; \
+             the clock went back, so its access token counts as expired",
+            t.issued_at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
     let loose = stored.as_ref().map(|s| s.loose_mode);
     let tokens = stored.map(|s| s.tokens);
     let report = Report::new(
@@ -84,7 +95,7 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
         Some(source),
         config.profile(&name),
         tokens.as_ref(),
-        env.clock.now(),
+        now,
     );
     match mode {
         Mode::Human => {
@@ -472,7 +483,8 @@ impl<'a> Report<'a> {
             "issuer": self.issuer,
             "user": tokens.map(|t| &t.identity),
             "scope": tokens.and_then(|t| t.scope.as_deref()),
-            "expires_at": tokens.and_then(|t| t.expires_at),
+            // As far as keycard trusts it (`expiry`): the file's own, unless absurd.
+            "expires_at": tokens.and_then(|t| t.trusted_expiry(self.now)),
             "expires_in": self.usable_for().map(|d| d.num_seconds().max(0)),
             "error": error.map(|e| format!("{e:#}")),
         })

@@ -42,14 +42,11 @@ pub fn run(args: TokenArgs, env: &Env) -> Result<()> {
         } else {
             "access_token"
         };
-        let expires_in = tokens.expires_at.map(|exp| {
-            exp.signed_duration_since(env.clock.now())
-                .num_seconds()
-                .max(0)
-        });
+        let now = env.clock.now();
+        let expires_in = tokens.time_left(now).map(|left| left.num_seconds().max(0));
         let mut object = serde_json::json!({
             "token_type": tokens.token_type,
-            "expires_at": tokens.expires_at,
+            "expires_at": tokens.trusted_expiry(now),
             "expires_in": expires_in,
             "scope": tokens.scope,
         });

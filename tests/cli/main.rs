@@ -10,6 +10,7 @@ mod discovery;
 mod docker_credential;
 mod fake;
 mod git_credential;
+mod hostile_files;
 mod login;
 mod man;
 mod polling;
