@@ -6,6 +6,7 @@
 
 mod completions;
 mod config;
+mod crash;
 mod discovery;
 mod fake;
 mod login;
