@@ -7,7 +7,7 @@ pub mod token;
 
 use crate::exit;
 use crate::http::Reply;
-use crate::secret::Secret;
+use crate::secret::{Secret, scrub};
 use anyhow::Result;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -92,7 +92,7 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
         Err(e) => return Err(e),
     };
     if reply.status >= 500 {
-        let said = oauth_error(&fields)
+        let said = oauth_error(&fields, &reply.sent)
             .map(|e| format!(" ({})", e.summary()))
             .unwrap_or_default();
         return Ok(Answer::ServerTrouble(format!(
@@ -100,7 +100,7 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
             reply.url, reply.status
         )));
     }
-    if let Some(err) = oauth_error(&fields) {
+    if let Some(err) = oauth_error(&fields, &reply.sent) {
         return Ok(Answer::Error(err));
     }
     if reply.status == 404 || reply.status == 410 {
@@ -115,12 +115,33 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
     serde_json::from_value(Value::Object(fields))
         .map(Answer::Ok)
         .map_err(|e| {
-            // serde's message names the field, never its value.
             exit::network(format!(
-                "{} sent a {what} keycard cannot use: {e}",
-                reply.url
+                "{} sent a {what} keycard cannot use: {}",
+                reply.url,
+                without_values(&e.to_string())
             ))
         })
+}
+
+/// serde's message without the offending value: for a token sent as a number, "invalid
+/// type: integer `123...`, expected a string" would print the token.
+fn without_values(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            let (unexpected, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+            let kind: String = unexpected
+                .split(['`', '"'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            return match expected {
+                "" => format!("{lead}{kind}"),
+                e => format!("{lead}{kind}, expected {e}"),
+            };
+        }
+    }
+    message.to_string()
 }
 
 /// An endpoint answered 404 or 410 without an OAuth error: it is not (or no longer)
@@ -163,12 +184,14 @@ impl std::error::Error for NotFound {
     }
 }
 
-fn oauth_error(fields: &Map<String, Value>) -> Option<OAuthError> {
-    let error = fields.get("error")?.as_str()?.to_string();
+/// The OAuth error in `fields`, if any, with the credentials the request carried (and
+/// anything else token-like) taken out of its text, which ends up in messages.
+fn oauth_error(fields: &Map<String, Value>, sent: &[Secret]) -> Option<OAuthError> {
+    let error = scrub(fields.get("error")?.as_str()?, sent);
     let description = fields
         .get("error_description")
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(|d| scrub(d, sent));
     let interval = fields.get("interval").and_then(seconds_of);
     Some(OAuthError {
         error,
@@ -247,6 +270,7 @@ mod tests {
             status,
             content_type: "application/json".into(),
             body: body.as_bytes().to_vec(),
+            sent: vec![Secret::new("rt-we-sent")],
         }
     }
 
@@ -330,6 +354,36 @@ mod tests {
         );
         let other = read_answer::<TokenResponse>(&reply(403, "{}"), "token").unwrap_err();
         assert!(!NotFound::is(&other));
+    }
+
+    #[test]
+    fn messages_never_carry_a_token_from_the_answer_or_the_request() {
+        let a = read_answer::<TokenResponse>(
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"rt-we-sent is revoked"}"#,
+            ),
+            "token",
+        )
+        .unwrap();
+        assert!(
+            matches!(&a, Answer::Error(e) if e.summary() == "invalid_grant: [redacted] is revoked"),
+            "{a:?}"
+        );
+        let err = read_answer::<TokenResponse>(
+            &reply(
+                200,
+                r#"{"access_token":12345678901234567,"token_type":"Bearer"}"#,
+            ),
+            "token response",
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(!msg.contains("12345678901234567"), "{msg}");
+        assert!(
+            msg.contains("invalid type: integer, expected a string"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod man;
 mod polling;
 mod prompt;
 mod providers;
+mod secrets;
 mod status;
 mod support;
 mod terminal;
