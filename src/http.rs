@@ -810,4 +810,26 @@ mod tests {
         assert_eq!(redact_field("device_code", "DC"), "[redacted]");
         assert_eq!(redact_field("client_id", "cli"), "cli");
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn any_reply_can_be_logged(reply in hostile::reply()) {
+                let shown = redact_body(&reply);
+                if let Ok(fields) = reply.fields() {
+                    for key in SECRET_KEYS {
+                        if let Some(Value::String(s)) = fields.get(*key).filter(|v| v.as_str().is_some_and(|s| s.len() > 12)) {
+                            prop_assert!(!shown.contains(s.as_str()), "{key} shown: {shown}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

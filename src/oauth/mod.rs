@@ -3,6 +3,8 @@
 
 pub mod device;
 pub mod discovery;
+#[cfg(test)]
+pub mod hostile;
 pub mod token;
 
 use crate::exit;
@@ -415,6 +417,80 @@ mod tests {
         ] {
             let err = check_endpoint("issuer", bad).unwrap_err();
             assert_eq!(exit::code_of(&err), exit::Code::Usage, "{bad}");
+        }
+    }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::device::{
+            MAX_EXPIRY, MAX_INTERVAL, MIN_INTERVAL, PollState, code_lifetime,
+        };
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        fn device_auth_in_range(d: &DeviceAuthorization) -> Result<(), TestCaseError> {
+            let interval = PollState::new(d.interval).interval();
+            prop_assert!(
+                (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval),
+                "{interval:?}"
+            );
+            let lifetime = code_lifetime(d.expires_in);
+            prop_assert!(
+                !lifetime.is_zero() && lifetime <= MAX_EXPIRY,
+                "{lifetime:?}"
+            );
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn no_answer_makes_a_parser_panic(reply in hostile::reply()) {
+                let _ = reply.fields();
+                if let Ok(Answer::Ok(d)) = read_answer::<DeviceAuthorization>(&reply, "device authorization") {
+                    device_auth_in_range(&d)?;
+                }
+                match read_answer::<TokenResponse>(&reply, "token response") {
+                    Ok(Answer::Error(e)) => prop_assert!(!e.summary().chars().any(char::is_control)),
+                    Ok(Answer::ServerTrouble(m)) => prop_assert!(!m.contains('\n')),
+                    _ => {}
+                }
+                let _ = read_answer::<Value>(&reply, "revocation response");
+            }
+
+            #[test]
+            fn device_authorizations_with_any_numbers_stay_in_range(
+                interval in hostile::json(),
+                expires_in in hostile::json(),
+                status in prop_oneof![Just(200u16), Just(400)],
+            ) {
+                let body = serde_json::json!({
+                    "device_code": "d", "user_code": "U", "verification_uri": "https://x/d",
+                    "interval": interval, "expires_in": expires_in,
+                });
+                let reply = Reply {
+                    url: "http://127.0.0.1/x".into(),
+                    status,
+                    content_type: "application/json".into(),
+                    body: body.to_string().into_bytes(),
+                    sent: Vec::new(),
+                };
+                if let Ok(Answer::Ok(d)) = read_answer::<DeviceAuthorization>(&reply, "device authorization") {
+                    device_auth_in_range(&d)?;
+                }
+            }
+
+            #[test]
+            fn any_json_is_some_seconds_or_none(v in hostile::json()) {
+                let _ = seconds_of(&v);
+            }
+
+            #[test]
+            fn provider_text_comes_out_as_one_clean_line(text in "\\PC*|[\\x00-\\x1f\\x7f]{0,8}") {
+                let line = one_line(&text);
+                prop_assert!(!line.chars().any(char::is_control), "{line:?}");
+            }
         }
     }
 }
