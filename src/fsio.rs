@@ -125,9 +125,68 @@ fn write_new(tmp: &Path, contents: &[u8]) -> Result<()> {
     let mut file = options
         .open(tmp)
         .with_context(|| format!("cannot create {}", tmp.display()))?;
-    file.write_all(contents)
+    write_contents(&mut file, contents)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))
+}
+
+#[cfg(not(debug_assertions))]
+fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
+    file.write_all(contents)
+}
+
+/// Test seam, debug builds only (release builds compile the plain write above): with
+/// `KEYCARD_TEST_SLOW_WRITE_MS=N` the temporary file is written in eight chunks with N ms
+/// after each, so tests/cli/crash.rs can land a SIGKILL inside the write window and check
+/// that readers still see the old file or the new one.
+#[cfg(debug_assertions)]
+fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
+    let pause = std::env::var("KEYCARD_TEST_SLOW_WRITE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(std::time::Duration::from_millis);
+    let Some(pause) = pause else {
+        return file.write_all(contents);
+    };
+    for chunk in contents.chunks(contents.len().div_ceil(8).max(1)) {
+        file.write_all(chunk)?;
+        file.flush()?;
+        std::thread::sleep(pause);
+    }
+    Ok(())
+}
+
+/// Deletes the temporary files a killed writer of `path` left behind (SIGKILL cannot be
+/// caught, so nothing else removes them). Call it only while holding the lock that every
+/// writer of `path` takes: then no live writer owns any of them.
+pub fn sweep_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let is_ours = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(is_temp_suffix);
+        if is_ours {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `PID.N.tmp`, exactly as `temp_path` makes it: so the sweep of profile `a` never touches
+/// the files of profile `a.json.1`, whose names also start with `.auth-a.json.`.
+fn is_temp_suffix(rest: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match rest.strip_suffix(".tmp").and_then(|r| r.split_once('.')) {
+        Some((pid, n)) => digits(pid) && digits(n),
+        None => false,
+    }
 }
 
 /// A sibling name no other writer uses: hidden, with the pid and a per-process counter.
@@ -202,6 +261,33 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("KEYCARD_CONFIG_DIR"), "{message}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_sweep_removes_only_this_files_temporaries() {
+        let dir = scratch("sweep");
+        fs::create_dir_all(&dir).unwrap();
+        let names = [
+            ".auth-a.json.123.0.tmp",
+            ".auth-a.json.9.17.tmp",
+            ".auth-a.json.1.json.5.0.tmp",
+            ".auth-b.json.1.0.tmp",
+            ".auth-a.json.x.0.tmp",
+            "auth-a.json",
+        ];
+        for n in names {
+            fs::write(dir.join(n), b"").unwrap();
+        }
+        sweep_temps(&dir.join("auth-a.json"));
+        let mut left: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut kept = names[2..].to_vec();
+        kept.sort();
+        assert_eq!(left, kept, "only a's own PID.N.tmp files go");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,6 +5,7 @@
 
 use crate::config::Profile;
 use crate::exit;
+use crate::secret::Secret;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::net::IpAddr;
@@ -31,6 +32,9 @@ const SECRET_KEYS: &[&str] = &[
     "password",
     "assertion",
     "client_assertion",
+    "subject_token",
+    "actor_token",
+    "issued_token",
 ];
 
 pub struct Http {
@@ -83,6 +87,9 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// The credentials the request carried: a server may echo them back in an error
+    /// ("refresh token X is invalid"), so they are taken out of anything shown.
+    pub sent: Vec<Secret>,
 }
 
 enum Method<'f> {
@@ -91,7 +98,8 @@ enum Method<'f> {
     },
     PostForm {
         form: &'f [(&'f str, &'f str)],
-        basic: Option<&'f str>,
+        /// HTTP Basic credentials: user and password.
+        basic: Option<(&'f str, &'f str)>,
     },
 }
 
@@ -182,14 +190,7 @@ impl Http {
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<Reply> {
-        let header = basic.map(|(user, password)| basic_header(user, password));
-        self.follow(
-            url,
-            Method::PostForm {
-                form,
-                basic: header.as_deref(),
-            },
-        )
+        self.follow(url, Method::PostForm { form, basic })
     }
 
     /// Sends the request, following redirects only within the same origin (scheme, host
@@ -248,9 +249,15 @@ impl Http {
     fn once(&self, url: &str, method: &Method) -> Result<(Reply, Option<String>)> {
         let (agent, via) = self.agent_for(url);
         let via_note = via.map(|p| format!(" (via proxy {p})")).unwrap_or_default();
+        let sent = sent_secrets(method);
         let result = match method {
             Method::Get { bearer } => {
-                self.log(format_args!("> GET {url}{via_note}"));
+                let auth = if bearer.is_some() {
+                    " (Authorization: Bearer [redacted])"
+                } else {
+                    ""
+                };
+                self.log(format_args!("> GET {url}{via_note}{auth}"));
                 let mut req = agent.get(url);
                 if let Some(t) = self.call_timeout {
                     req = req.config().timeout_global(Some(t)).build();
@@ -280,19 +287,20 @@ impl Http {
                 if let Some(t) = self.call_timeout {
                     req = req.config().timeout_global(Some(t)).build();
                 }
-                if let Some(header) = basic {
-                    req = req.header("Authorization", *header);
+                if let Some((user, password)) = basic {
+                    req = req.header("Authorization", basic_header(user, password));
                 }
                 req.send_form(form.iter().copied())
             }
         };
-        self.finish(url, via, result)
+        self.finish(url, via, sent, result)
     }
 
     fn finish(
         &self,
         url: &str,
         via: Option<&str>,
+        sent: Vec<Secret>,
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(Reply, Option<String>)> {
         let mut resp = result.map_err(|e| self.transport_error(url, via, e))?;
@@ -318,6 +326,7 @@ impl Http {
             status,
             content_type,
             body,
+            sent,
         };
         if self.verbose {
             self.log(format_args!(
@@ -385,6 +394,28 @@ impl Http {
         };
         exit::network(message)
     }
+}
+
+/// Every credential in a request: secret form fields, the bearer token, and for Basic
+/// the password and the header's base64.
+fn sent_secrets(method: &Method) -> Vec<Secret> {
+    let mut sent = Vec::new();
+    match method {
+        Method::Get { bearer } => sent.extend(bearer.map(Secret::new)),
+        Method::PostForm { form, basic } => {
+            sent.extend(
+                form.iter()
+                    .filter(|(k, _)| SECRET_KEYS.contains(k))
+                    .map(|(_, v)| Secret::new(*v)),
+            );
+            if let Some((user, password)) = basic {
+                let header = basic_header(user, password);
+                sent.push(Secret::new(header.trim_start_matches("Basic ")));
+                sent.push(Secret::new(*password));
+            }
+        }
+    }
+    sent
 }
 
 /// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
@@ -615,18 +646,34 @@ fn redact_field(key: &str, value: &str) -> String {
     }
 }
 
-/// A loggable rendering of a reply: secrets replaced; non-JSON bodies summarised.
+/// A loggable rendering of a reply: secret members replaced at any depth, and whatever
+/// the request sent or looks like a token taken out of the other strings; non-JSON
+/// bodies summarised.
 fn redact_body(reply: &Reply) -> String {
     match reply.fields() {
-        Ok(mut map) => {
-            for (key, value) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) {
-                    *value = Value::String("[redacted]".into());
-                }
-            }
-            Value::Object(map).to_string()
+        Ok(map) => {
+            let mut value = Value::Object(map);
+            redact_value(&mut value, &reply.sent);
+            value.to_string()
         }
         Err(_) => format!("({} bytes, not shown)", reply.body.len()),
+    }
+}
+
+fn redact_value(value: &mut Value, sent: &[Secret]) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                if SECRET_KEYS.contains(&key.as_str()) {
+                    *member = Value::String("[redacted]".into());
+                } else {
+                    redact_value(member, sent);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, sent)),
+        Value::String(s) => *s = crate::secret::scrub(s, sent),
+        _ => {}
     }
 }
 
@@ -640,6 +687,7 @@ mod tests {
             status: 200,
             content_type: ct.into(),
             body: body.as_bytes().to_vec(),
+            sent: vec![Secret::new("sent-rt")],
         }
     }
 
@@ -746,7 +794,42 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("expires_in"), "{shown}");
+        let echoed = redact_body(&reply(
+            "application/x-www-form-urlencoded",
+            "error=invalid_grant&error_description=sent-rt+is+bad&nested=x",
+        ));
+        assert!(!echoed.contains("sent-rt"), "{echoed}");
+        let deep = redact_body(&reply(
+            "application/json",
+            r#"{"data":[{"access_token":"AT-2"}],"note":"was sent-rt"}"#,
+        ));
+        assert!(
+            !deep.contains("AT-2") && !deep.contains("sent-rt"),
+            "{deep}"
+        );
         assert_eq!(redact_field("device_code", "DC"), "[redacted]");
         assert_eq!(redact_field("client_id", "cli"), "cli");
+    }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn any_reply_can_be_logged(reply in hostile::reply()) {
+                let shown = redact_body(&reply);
+                if let Ok(fields) = reply.fields() {
+                    for key in SECRET_KEYS {
+                        if let Some(Value::String(s)) = fields.get(*key).filter(|v| v.as_str().is_some_and(|s| s.len() > 12)) {
+                            prop_assert!(!shown.contains(s.as_str()), "{key} shown: {shown}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -93,4 +93,31 @@ mod tests {
             assert!(id.sub.is_none() && id.email.is_none(), "{bad}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn any_string_is_an_identity_or_none(raw in "\\PC{0,64}") {
+                let _ = from_id_token(&raw);
+            }
+
+            #[test]
+            fn any_claims_read_as_strings_only(claims in hostile::json(), cut in any::<bool>()) {
+                let mut token = jwt(&claims.to_string());
+                if cut {
+                    token.truncate(token.len() / 2);
+                }
+                let id = from_id_token(&token);
+                if let (Some(sub), Some(map)) = (&id.sub, claims.as_object()) {
+                    prop_assert_eq!(map.get("sub").and_then(Value::as_str), Some(sub.as_str()));
+                }
+            }
+        }
+    }
 }

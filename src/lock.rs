@@ -48,7 +48,12 @@ pub fn acquire(paths: &Paths, profile: &ProfileName, wait: Duration) -> Result<P
     let started = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(ProfileLock { _file: file }),
+            Ok(()) => {
+                // No other writer of the token file can exist now: whatever temporary
+                // file is there was left by a keycard that was killed mid-write.
+                fsio::sweep_temps(&paths.token_file(profile));
+                return Ok(ProfileLock { _file: file });
+            }
             Err(TryLockError::WouldBlock) if started.elapsed() < wait => {
                 std::thread::sleep(RETRY_EVERY);
             }

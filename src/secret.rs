@@ -9,7 +9,6 @@ use std::fmt;
 pub struct Secret(String);
 
 impl Secret {
-    #[cfg(test)]
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -32,9 +31,84 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Shorter values are not searched for in provider text: replacing every "abc" would
+/// garble messages, and no credential is that short.
+const MIN_KNOWN_LEN: usize = 6;
+/// Opaque tokens, device codes and refresh tokens are long runs of token characters.
+const MIN_TOKEN_LEN: usize = 32;
+
+/// Provider text (an `error_description`, say) with every credential taken out: each of
+/// `known` (what keycard sent in the request: a server may echo it back, "refresh token
+/// X is invalid"), and any word that looks like a token (a JWT, or a long run of
+/// letters, digits and `-._~+/=` mixing letters and digits; UUIDs stay, since providers
+/// put trace ids in their messages).
+pub fn scrub(text: &str, known: &[Secret]) -> String {
+    let mut text = text.to_string();
+    for secret in known.iter().map(Secret::expose) {
+        if secret.len() >= MIN_KNOWN_LEN {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    if !text.split_whitespace().any(looks_like_token) {
+        return text;
+    }
+    text.split_whitespace()
+        .map(|w| if looks_like_token(w) { "[redacted]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A word (surrounding quotes and punctuation ignored) that is probably a credential.
+fn looks_like_token(word: &str) -> bool {
+    let core = word
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | ',' | ';' | ':' | '[' | ']'));
+    let core = core.strip_suffix('.').unwrap_or(core);
+    let token_char = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    if core.is_empty() || !core.chars().all(token_char) {
+        return false;
+    }
+    let jwt = core.starts_with("eyJ") && core.matches('.').count() == 2;
+    let mixed =
+        core.chars().any(|c| c.is_ascii_alphabetic()) && core.chars().any(|c| c.is_ascii_digit());
+    jwt || (core.len() >= MIN_TOKEN_LEN && mixed && !is_uuid(core))
+}
+
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use super::{Secret, scrub};
+
+    #[test]
+    fn scrub_removes_what_was_sent_and_what_looks_like_a_token() {
+        let sent = [Secret::new("rt-secret"), Secret::new("abc")];
+        assert_eq!(
+            scrub("refresh token 'rt-secret' is invalid for abc", &sent),
+            "refresh token '[redacted]' is invalid for abc"
+        );
+        let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.";
+        assert_eq!(
+            scrub(&format!("bad token ({jwt})"), &[]),
+            "bad token [redacted]"
+        );
+        assert_eq!(
+            scrub(
+                "token gho_16C7e42F292c6912E7710c838347Ae178B4a expired.",
+                &[]
+            ),
+            "token [redacted] expired."
+        );
+        let kept = "AADSTS70000: The grant is invalid. Trace ID: \
+                    0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 Timestamp: 2024-01-01 00:00:00Z \
+                    see https://login.example.com/error?code=70000";
+        assert_eq!(scrub(kept, &[]), kept);
+    }
 
     #[test]
     fn never_formats_its_value() {

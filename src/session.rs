@@ -489,4 +489,49 @@ mod tests {
         let rotated = renewed(&old, tokens(60, Some("rt-2"), None));
         assert_eq!(rotated.refresh_token.unwrap().expose(), "rt-2");
     }
+
+    mod properties {
+        use super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn any_lifetime_and_id_token_times_are_handled(
+                expires_in in prop_oneof![Just(None), Just(Some(0u64)), Just(Some(u64::MAX)), any::<u64>().prop_map(Some)],
+                refreshed_in in prop_oneof![Just(None), any::<u64>().prop_map(Some)],
+                exp in any::<i64>(),
+                iat in prop_oneof![Just(None), any::<i64>().prop_map(Some)],
+                now in -1_000_000_000i64..1_000_000_000,
+            ) {
+                let mut old = tokens(0, Some("rt"), None);
+                old = renewed(&old, TokenState::from_response(
+                    TokenResponse { expires_in, ..response() }, at(0), None, "cli".into()).0);
+                let mut claims = serde_json::json!({"exp": exp});
+                if let Some(iat) = iat {
+                    claims["iat"] = iat.into();
+                }
+                old.id_token = Some(Secret::new(jwt(claims)));
+                let new = renewed(&old, TokenState::from_response(
+                    TokenResponse { expires_in: refreshed_in, ..response() }, at(now), None, "cli".into()).0);
+                for t in [&old, &new] {
+                    let _ = good_enough(t, at(now), Need { min_ttl: TimeDelta::days(1), id_token: true });
+                    let _ = t.state(at(now));
+                }
+            }
+        }
+
+        fn response() -> TokenResponse {
+            TokenResponse {
+                access_token: Secret::new("at"),
+                token_type: None,
+                expires_in: None,
+                refresh_token: None,
+                id_token: None,
+                scope: None,
+            }
+        }
+    }
 }

@@ -29,9 +29,12 @@ pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(600);
 /// No user code lives longer than a day; a larger `expires_in` is a server bug.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
-/// How long the user has to approve the code.
+/// How long the user has to approve the code. Zero (or a negative number, read as zero)
+/// is a server bug like a missing value: keycard polls and lets the server say
+/// `expired_token`, rather than give up before the user had a chance.
 pub fn code_lifetime(expires_in: Option<u64>) -> Duration {
     expires_in
+        .filter(|&secs| secs > 0)
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_EXPIRY)
         .min(MAX_EXPIRY)
@@ -191,9 +194,11 @@ pub fn wait_within(
     wanted: Duration,
     interval: Duration,
 ) -> Option<Duration> {
-    if now + wanted < deadline {
+    // Checked: a sum past Duration's range is simply beyond any deadline.
+    let before_deadline = |wait: Duration| now.checked_add(wait).is_some_and(|t| t < deadline);
+    if before_deadline(wanted) {
         Some(wanted)
-    } else if wanted > interval && now + interval < deadline {
+    } else if wanted > interval && before_deadline(interval) {
         Some(deadline - interval - now)
     } else {
         None
@@ -309,6 +314,11 @@ mod tests {
         assert_eq!(code_lifetime(None), DEFAULT_EXPIRY);
         assert_eq!(code_lifetime(Some(900)), Duration::from_secs(900));
         assert_eq!(code_lifetime(Some(u64::MAX)), MAX_EXPIRY);
+        assert_eq!(
+            code_lifetime(Some(0)),
+            DEFAULT_EXPIRY,
+            "zero is a server bug"
+        );
     }
 
     #[test]
@@ -384,5 +394,77 @@ mod tests {
             s.next(err("invalid_client", None)),
             Step::Failed(_)
         ));
+    }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        /// An OAuth error code with an interval, or `None` for trouble (Outcome is not Clone).
+        fn outcome() -> impl Strategy<Value = Option<(&'static str, Option<u64>)>> {
+            let codes = proptest::sample::select(
+                &[
+                    "authorization_pending",
+                    "slow_down",
+                    "access_denied",
+                    "expired_token",
+                    "invalid_grant",
+                    "",
+                ][..],
+            );
+            let interval = prop_oneof![
+                Just(None),
+                Just(Some(0u64)),
+                Just(Some(u64::MAX)),
+                any::<u64>().prop_map(Some)
+            ];
+            prop_oneof![3 => (codes, interval).prop_map(Some), 1 => Just(None)]
+        }
+
+        fn to_outcome(o: Option<(&str, Option<u64>)>) -> Outcome {
+            match o {
+                Some((code, interval)) => super::err(code, interval),
+                None => Outcome::Trouble("503".into()),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn every_wait_is_within_one_to_sixty_seconds(
+                advertised in prop_oneof![Just(None), any::<u64>().prop_map(Some)],
+                outcomes in proptest::collection::vec(outcome(), 0..40),
+            ) {
+                let mut state = PollState::new(advertised);
+                for outcome in outcomes {
+                    if let Step::PollAfter(d) = state.next(to_outcome(outcome)) {
+                        prop_assert!((MIN_INTERVAL..=MAX_INTERVAL.max(BACKOFF_CAP)).contains(&d), "{d:?}");
+                    }
+                    prop_assert!((MIN_INTERVAL..=MAX_INTERVAL).contains(&state.interval()));
+                }
+            }
+
+            #[test]
+            fn the_next_wait_never_reaches_the_deadline(
+                now in any::<u64>(), left in any::<u64>(), wanted in any::<u64>(), interval in any::<u64>(),
+            ) {
+                let s = Duration::from_secs;
+                let (now, deadline) = (s(now), s(now).saturating_add(s(left)));
+                if let Some(wait) = wait_within(now, deadline, s(wanted), s(interval)) {
+                    prop_assert!(wait <= s(wanted));
+                    prop_assert!(now.checked_add(wait).is_some_and(|t| t < deadline));
+                }
+            }
+
+            #[test]
+            fn code_lifetimes_are_never_zero_or_beyond_a_day(
+                expires_in in prop_oneof![Just(None), Just(Some(0)), any::<u64>().prop_map(Some)],
+            ) {
+                let lifetime = code_lifetime(expires_in);
+                prop_assert!(!lifetime.is_zero() && lifetime <= MAX_EXPIRY);
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::{NotFound, check_endpoint};
 use crate::config::{Discovered, Profile};
 use crate::exit;
-use crate::http::Http;
+use crate::http::{Http, Reply};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
@@ -191,39 +191,43 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered> {
             tried.push(url);
             continue;
         }
-        if !reply.is_success() {
-            return Err(exit::network(format!(
-                "discovery at {url} answered HTTP {}",
-                reply.status
-            )));
-        }
-        let fields = reply.fields()?;
-        let meta: Metadata =
-            serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
-                exit::network(format!("discovery document at {url} is not usable: {e}"))
-            })?;
-        let advertised = meta.issuer.as_deref().unwrap_or_default();
-        if !same_issuer(advertised, issuer) {
-            return Err(exit::fail(
-                exit::Code::Failure,
-                format!(
-                    "{url} describes issuer {advertised:?}, not {issuer}; check the profile's issuer"
-                ),
-            ));
-        }
-        return Ok(Discovered {
-            issuer: issuer.to_string(),
-            device_authorization_endpoint: meta.device_authorization_endpoint,
-            token_endpoint: meta.token_endpoint,
-            revocation_endpoint: meta.revocation_endpoint,
-            userinfo_endpoint: meta.userinfo_endpoint,
-        });
+        return read_metadata(&reply, issuer);
     }
     Err(exit::network(format!(
         "no discovery document for {issuer} (tried {}); set the endpoints with `keycard config set`",
         tried.join(" and ")
     )))
     .context("discovery failed")
+}
+
+/// One discovery document: usable metadata for `issuer`, or why not.
+fn read_metadata(reply: &Reply, issuer: &str) -> Result<Discovered> {
+    let url = &reply.url;
+    if !reply.is_success() {
+        return Err(exit::network(format!(
+            "discovery at {url} answered HTTP {}",
+            reply.status
+        )));
+    }
+    let fields = reply.fields()?;
+    let meta: Metadata = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| exit::network(format!("discovery document at {url} is not usable: {e}")))?;
+    let advertised = meta.issuer.as_deref().unwrap_or_default();
+    if !same_issuer(advertised, issuer) {
+        return Err(exit::fail(
+            exit::Code::Failure,
+            format!(
+                "{url} describes issuer {advertised:?}, not {issuer}; check the profile's issuer"
+            ),
+        ));
+    }
+    Ok(Discovered {
+        issuer: issuer.to_string(),
+        device_authorization_endpoint: meta.device_authorization_endpoint,
+        token_endpoint: meta.token_endpoint,
+        revocation_endpoint: meta.revocation_endpoint,
+        userinfo_endpoint: meta.userinfo_endpoint,
+    })
 }
 
 /// OIDC appends the well-known path to the issuer; RFC 8414 inserts it before the path.
@@ -273,5 +277,27 @@ mod tests {
         let (e, fresh) = endpoints(&http, &profile, None).unwrap();
         assert_eq!(e.token, "https://gh.example/login/oauth/access_token");
         assert!(fresh.is_none());
+    }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn any_discovery_answer_is_metadata_or_an_error(reply in hostile::reply(), meta in hostile::object()) {
+                let _ = read_metadata(&reply, "https://id.example.com");
+                let typed = Reply {
+                    status: 200,
+                    content_type: "application/json".into(),
+                    body: meta.to_string().into_bytes(),
+                    ..reply
+                };
+                let _ = read_metadata(&typed, "https://id.example.com");
+            }
+        }
     }
 }

@@ -3,11 +3,13 @@
 
 pub mod device;
 pub mod discovery;
+#[cfg(test)]
+pub mod hostile;
 pub mod token;
 
 use crate::exit;
 use crate::http::Reply;
-use crate::secret::Secret;
+use crate::secret::{Secret, scrub};
 use anyhow::Result;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -92,7 +94,7 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
         Err(e) => return Err(e),
     };
     if reply.status >= 500 {
-        let said = oauth_error(&fields)
+        let said = oauth_error(&fields, &reply.sent)
             .map(|e| format!(" ({})", e.summary()))
             .unwrap_or_default();
         return Ok(Answer::ServerTrouble(format!(
@@ -100,7 +102,7 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
             reply.url, reply.status
         )));
     }
-    if let Some(err) = oauth_error(&fields) {
+    if let Some(err) = oauth_error(&fields, &reply.sent) {
         return Ok(Answer::Error(err));
     }
     if reply.status == 404 || reply.status == 410 {
@@ -115,12 +117,33 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
     serde_json::from_value(Value::Object(fields))
         .map(Answer::Ok)
         .map_err(|e| {
-            // serde's message names the field, never its value.
             exit::network(format!(
-                "{} sent a {what} keycard cannot use: {e}",
-                reply.url
+                "{} sent a {what} keycard cannot use: {}",
+                reply.url,
+                without_values(&e.to_string())
             ))
         })
+}
+
+/// serde's message without the offending value: for a token sent as a number, "invalid
+/// type: integer `123...`, expected a string" would print the token.
+fn without_values(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            let (unexpected, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+            let kind: String = unexpected
+                .split(['`', '"'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            return match expected {
+                "" => format!("{lead}{kind}"),
+                e => format!("{lead}{kind}, expected {e}"),
+            };
+        }
+    }
+    message.to_string()
 }
 
 /// An endpoint answered 404 or 410 without an OAuth error: it is not (or no longer)
@@ -163,12 +186,14 @@ impl std::error::Error for NotFound {
     }
 }
 
-fn oauth_error(fields: &Map<String, Value>) -> Option<OAuthError> {
-    let error = fields.get("error")?.as_str()?.to_string();
+/// The OAuth error in `fields`, if any, with the credentials the request carried (and
+/// anything else token-like) taken out of its text, which ends up in messages.
+fn oauth_error(fields: &Map<String, Value>, sent: &[Secret]) -> Option<OAuthError> {
+    let error = scrub(fields.get("error")?.as_str()?, sent);
     let description = fields
         .get("error_description")
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(|d| scrub(d, sent));
     let interval = fields.get("interval").and_then(seconds_of);
     Some(OAuthError {
         error,
@@ -247,6 +272,7 @@ mod tests {
             status,
             content_type: "application/json".into(),
             body: body.as_bytes().to_vec(),
+            sent: vec![Secret::new("rt-we-sent")],
         }
     }
 
@@ -333,6 +359,36 @@ mod tests {
     }
 
     #[test]
+    fn messages_never_carry_a_token_from_the_answer_or_the_request() {
+        let a = read_answer::<TokenResponse>(
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"rt-we-sent is revoked"}"#,
+            ),
+            "token",
+        )
+        .unwrap();
+        assert!(
+            matches!(&a, Answer::Error(e) if e.summary() == "invalid_grant: [redacted] is revoked"),
+            "{a:?}"
+        );
+        let err = read_answer::<TokenResponse>(
+            &reply(
+                200,
+                r#"{"access_token":12345678901234567,"token_type":"Bearer"}"#,
+            ),
+            "token response",
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(!msg.contains("12345678901234567"), "{msg}");
+        assert!(
+            msg.contains("invalid type: integer, expected a string"),
+            "{msg}"
+        );
+    }
+
+    #[test]
     fn provider_text_cannot_drive_the_terminal() {
         let e = OAuthError {
             error: "access_denied".into(),
@@ -361,6 +417,80 @@ mod tests {
         ] {
             let err = check_endpoint("issuer", bad).unwrap_err();
             assert_eq!(exit::code_of(&err), exit::Code::Usage, "{bad}");
+        }
+    }
+
+    mod properties {
+        use super::super::*;
+        use crate::oauth::device::{
+            MAX_EXPIRY, MAX_INTERVAL, MIN_INTERVAL, PollState, code_lifetime,
+        };
+        use crate::oauth::hostile;
+        use proptest::prelude::*;
+
+        fn device_auth_in_range(d: &DeviceAuthorization) -> Result<(), TestCaseError> {
+            let interval = PollState::new(d.interval).interval();
+            prop_assert!(
+                (MIN_INTERVAL..=MAX_INTERVAL).contains(&interval),
+                "{interval:?}"
+            );
+            let lifetime = code_lifetime(d.expires_in);
+            prop_assert!(
+                !lifetime.is_zero() && lifetime <= MAX_EXPIRY,
+                "{lifetime:?}"
+            );
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(hostile::config())]
+
+            #[test]
+            fn no_answer_makes_a_parser_panic(reply in hostile::reply()) {
+                let _ = reply.fields();
+                if let Ok(Answer::Ok(d)) = read_answer::<DeviceAuthorization>(&reply, "device authorization") {
+                    device_auth_in_range(&d)?;
+                }
+                match read_answer::<TokenResponse>(&reply, "token response") {
+                    Ok(Answer::Error(e)) => prop_assert!(!e.summary().chars().any(char::is_control)),
+                    Ok(Answer::ServerTrouble(m)) => prop_assert!(!m.contains('\n')),
+                    _ => {}
+                }
+                let _ = read_answer::<Value>(&reply, "revocation response");
+            }
+
+            #[test]
+            fn device_authorizations_with_any_numbers_stay_in_range(
+                interval in hostile::json(),
+                expires_in in hostile::json(),
+                status in prop_oneof![Just(200u16), Just(400)],
+            ) {
+                let body = serde_json::json!({
+                    "device_code": "d", "user_code": "U", "verification_uri": "https://x/d",
+                    "interval": interval, "expires_in": expires_in,
+                });
+                let reply = Reply {
+                    url: "http://127.0.0.1/x".into(),
+                    status,
+                    content_type: "application/json".into(),
+                    body: body.to_string().into_bytes(),
+                    sent: Vec::new(),
+                };
+                if let Ok(Answer::Ok(d)) = read_answer::<DeviceAuthorization>(&reply, "device authorization") {
+                    device_auth_in_range(&d)?;
+                }
+            }
+
+            #[test]
+            fn any_json_is_some_seconds_or_none(v in hostile::json()) {
+                let _ = seconds_of(&v);
+            }
+
+            #[test]
+            fn provider_text_comes_out_as_one_clean_line(text in "\\PC*|[\\x00-\\x1f\\x7f]{0,8}") {
+                let line = one_line(&text);
+                prop_assert!(!line.chars().any(char::is_control), "{line:?}");
+            }
         }
     }
 }

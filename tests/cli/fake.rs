@@ -46,6 +46,10 @@ pub struct Response {
     pub delay: Duration,
     /// Close the connection without answering (a reset or crashed server).
     pub drop_connection: bool,
+    /// Send the answer a byte at a time with this pause after each: from the status
+    /// line on, or (`drip_body_only`) after a head sent at once.
+    pub drip: Option<Duration>,
+    pub drip_body_only: bool,
 }
 
 impl Response {
@@ -57,7 +61,16 @@ impl Response {
             headers: Vec::new(),
             delay: Duration::ZERO,
             drop_connection: false,
+            drip: None,
+            drip_body_only: false,
         }
+    }
+
+    /// A server that answers, but one byte per `every` (a slowloris in reverse).
+    pub fn dripping(mut self, every: Duration, body_only: bool) -> Response {
+        self.drip = Some(every);
+        self.drip_body_only = body_only;
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Response {
@@ -259,7 +272,31 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request>>) {
     for (k, v) in &response.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    let _ = write!(stream, "{head}\r\n{}", response.body);
+    head.push_str("\r\n");
+    let Some(every) = response.drip else {
+        let _ = write!(stream, "{head}{}", response.body);
+        return;
+    };
+    let mut bytes = head.into_bytes();
+    let mut at_once = 0;
+    if response.drip_body_only {
+        at_once = bytes.len();
+    }
+    bytes.extend_from_slice(response.body.as_bytes());
+    if stream.write_all(&bytes[..at_once]).is_err() {
+        return;
+    }
+    // Stops at the first failed write: the client has given up and closed.
+    for byte in &bytes[at_once..] {
+        if stream
+            .write_all(&[*byte])
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+        std::thread::sleep(every);
+    }
 }
 
 /// A loopback HTTP proxy that records the first line of every request (`CONNECT

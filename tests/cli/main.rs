@@ -6,6 +6,7 @@
 
 mod completions;
 mod config;
+mod crash;
 mod discovery;
 mod docker_credential;
 mod fake;
@@ -16,6 +17,7 @@ mod man;
 mod polling;
 mod prompt;
 mod providers;
+mod secrets;
 mod status;
 mod support;
 mod terminal;

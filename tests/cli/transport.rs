@@ -68,6 +68,32 @@ fn a_hung_provider_times_out_after_the_profiles_timeout() {
 }
 
 #[test]
+fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
+    // One byte a second never trips a read timeout; only the overall `timeout` ends it.
+    for body_only in [false, true] {
+        let server =
+            FakeServer::start(move |_, _| device().dripping(Duration::from_secs(1), body_only));
+        let scratch = Scratch::new();
+        scratch.add_endpoint_profile("p", &server.url);
+        scratch.run(&["config", "set", "timeout", "2"]).expect(0);
+        let started = Instant::now();
+        let run = scratch.run(&["login"]);
+        run.expect(4);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            run.stderr
+                .contains("did not answer within 2s (the profile's `timeout`)"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn oversized_answers_are_refused() {
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
     let server = FakeServer::start(move |_, _| fake::text(200, "application/json", &big));

@@ -135,6 +135,16 @@ const configuration = {
       redirect_uris: [],
     },
     {
+      client_id: 'keycard-basic',
+      client_secret: 'keycard-basic-secret',
+      client_name: 'keycard (confidential, HTTP Basic)',
+      application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: GRANTS,
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
       client_id: 'introspector',
       client_secret: 'introspector-secret',
       token_endpoint_auth_method: 'client_secret_basic',
@@ -237,7 +247,11 @@ const stats = {
   revocation_requests: 0,
   userinfo_requests: 0,
   introspection_requests: 0,
+  // Every credential handed out (device codes, access, refresh and ID tokens), so tests
+  // can check that none of them shows up in keycard's output.
+  issued: [],
 };
+const issue = (...values) => { for (const v of values) if (typeof v === 'string') stats.issued.push(v); };
 const inc = (obj, key) => { obj[key] = (obj[key] ?? 0) + 1; };
 
 provider.use(async (ctx, next) => {
@@ -262,9 +276,15 @@ provider.use(async (ctx, next) => {
       const gty = ctx.oidc?.body?.grant_type ?? 'unknown';
       inc(stats.token_requests, gty);
       if (gty === DEVICE_GRANT) stats.device_code_polls_ms.push(started);
-      if (ctx.status === 200) inc(stats.token_successes, gty);
+      if (ctx.status === 200) {
+        inc(stats.token_successes, gty);
+        issue(ctx.body?.access_token, ctx.body?.refresh_token, ctx.body?.id_token);
+      }
       else inc((stats.token_errors[gty] ??= {}), ctx.body?.error ?? `http_${ctx.status}`);
-    } else if (isPost && path === routes.device_authorization) stats.device_authorization_requests += 1;
+    } else if (isPost && path === routes.device_authorization) {
+      stats.device_authorization_requests += 1;
+      issue(ctx.body?.device_code);
+    }
     else if (isPost && path === routes.revocation) stats.revocation_requests += 1;
     else if (isPost && path === routes.introspection) stats.introspection_requests += 1;
     else if (path === routes.userinfo && ctx.method !== 'OPTIONS') stats.userinfo_requests += 1;
