@@ -2,6 +2,8 @@
 
 mod completions;
 mod config;
+mod exec;
+mod kube;
 mod login;
 mod logout;
 mod status;
@@ -20,6 +22,8 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Whoami => whoami::run(env),
         Command::Token(args) => token::run(args, env),
         Command::Config(cmd) => config::run(cmd, env),
+        Command::Exec(args) => exec::run(args, env),
+        Command::KubeCredential => kube::run(env),
         Command::Completions { shell } => completions::run(shell),
     }
 }

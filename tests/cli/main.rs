@@ -7,6 +7,7 @@
 mod completions;
 mod config;
 mod discovery;
+mod exec;
 mod fake;
 mod login;
 mod man;
