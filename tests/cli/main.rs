@@ -9,6 +9,7 @@ mod config;
 mod discovery;
 mod exec;
 mod fake;
+mod kube;
 mod login;
 mod man;
 mod polling;
