@@ -13,6 +13,7 @@ mod lock;
 mod oauth;
 mod paths;
 mod presets;
+mod qr;
 mod secret;
 mod session;
 mod signals;

@@ -15,6 +15,7 @@ mod man;
 mod polling;
 mod prompt;
 mod providers;
+mod qr;
 mod status;
 mod support;
 mod terminal;
