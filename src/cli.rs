@@ -11,7 +11,7 @@ use std::time::Duration;
 
 const AFTER_HELP: &str = "\
 Exit status: 0 success, 1 error, 2 bad usage, 3 not signed in, 4 provider unreachable,
-5 login denied or expired, 130 interrupted.
+5 login denied or expired, 126/127 exec: command not runnable/not found, 130 interrupted.
 
 Examples:
   keycard config add work --issuer https://id.example.com --client-id my-cli
@@ -87,6 +87,7 @@ pub enum Command {
     /// Sign in with the device flow and store the profile's tokens
     #[command(
         after_help = "Examples:\n  keycard login\n  keycard login --no-browser --profile prod\n  \
+                            keycard login --no-browser --qr\n  \
                             keycard login --issuer https://id.example.com --client-id my-cli --scope openid"
     )]
     Login(LoginArgs),
