@@ -5,12 +5,13 @@
 //! page); global options are `global = true` so they work before or after the command.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const AFTER_HELP: &str = "\
 Exit status: 0 success, 1 error, 2 bad usage, 3 not signed in, 4 provider unreachable,
-5 login denied or expired, 130 interrupted.
+5 login denied or expired, 126/127 exec: command not runnable/not found, 130 interrupted.
 
 Examples:
   keycard config add work --issuer https://id.example.com --client-id my-cli
@@ -86,6 +87,7 @@ pub enum Command {
     /// Sign in with the device flow and store the profile's tokens
     #[command(
         after_help = "Examples:\n  keycard login\n  keycard login --no-browser --profile prod\n  \
+                            keycard login --no-browser --qr\n  \
                             keycard login --issuer https://id.example.com --client-id my-cli --scope openid"
     )]
     Login(LoginArgs),
@@ -123,6 +125,29 @@ pub enum Command {
                             keycard token --min-ttl 30m --profile prod\n  keycard token --json | jq .expires_at"
     )]
     Token(TokenArgs),
+
+    /// Run a command with a fresh access token in its environment
+    #[command(
+        after_help = "keycard becomes the command: its exit status, signals, terminal and pid are the\n\
+                      command's own. Exit 127 when the command is not found, 126 when it cannot be run;\n\
+                      exit 3, without running it, when the profile is not signed in.\n\n\
+                      Examples:\n  keycard exec -- sh -c 'curl -H \"Authorization: Bearer $KEYCARD_TOKEN\" https://api.example.com/'\n  \
+                      keycard --profile prod exec --env GH_TOKEN -- gh api user\n  \
+                      keycard exec --min-ttl 1h -- ./long-job.sh"
+    )]
+    Exec(ExecArgs),
+
+    /// Print a kubectl ExecCredential with a fresh token (a client-go credential plugin)
+    #[command(
+        name = "kube-credential",
+        after_help = "Answers in the apiVersion kubectl asks for in KUBERNETES_EXEC_INFO\n\
+                      (client.authentication.k8s.io/v1 or v1beta1). Never signs in: exit 3 when the\n\
+                      profile is not signed in. In the kubeconfig, under users[].user:\n\n  \
+                      exec:\n    apiVersion: client.authentication.k8s.io/v1\n    command: keycard\n    \
+                      args: [--profile, prod, kube-credential]\n    interactiveMode: Never\n    \
+                      provideClusterInfo: false"
+    )]
+    KubeCredential,
 
     /// Manage profiles in config.toml
     #[command(subcommand)]
@@ -206,6 +231,10 @@ pub struct LoginArgs {
     /// Client id to use for this run instead of the profile's
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+
+    /// Also show the link as a QR code on stderr, to scan with a phone
+    #[arg(long)]
+    pub qr: bool,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +261,50 @@ pub struct TokenArgs {
     /// Refresh unless the token stays valid at least this long (e.g. 90s, 30m, 1h)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub min_ttl: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Environment variable that carries the access token
+    #[arg(
+        long = "env",
+        value_name = "NAME",
+        default_value = "KEYCARD_TOKEN",
+        value_parser = parse_env_name
+    )]
+    pub env_var: String,
+
+    /// Refresh unless the token stays valid at least this long (e.g. 90s, 30m, 1h)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_ttl: Option<Duration>,
+
+    /// The command to run, and its arguments (after `--` when they start with `-`)
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "CMD",
+        value_parser = clap::value_parser!(OsString)
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// A name a shell can export: `[A-Za-z_][A-Za-z0-9_]*`. KEYCARD_PROFILE is taken: exec
+/// sets it to the profile.
+pub fn parse_env_name(raw: &str) -> Result<String, String> {
+    let mut chars = raw.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !starts_well || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "{raw:?} is not an environment variable name; use letters, digits and '_', \
+             not starting with a digit"
+        ));
+    }
+    if raw == "KEYCARD_PROFILE" {
+        return Err("KEYCARD_PROFILE carries the profile name; pick another name".into());
+    }
+    Ok(raw.to_string())
 }
 
 /// "90", "90s", "30m", "1h30m", "2d": what people type for a lifetime. At most a year.

@@ -17,6 +17,10 @@ pub enum Code {
     Network = 4,
     /// The user denied the request or the code expired.
     LoginIncomplete = 5,
+    /// `exec`: the command exists but cannot be run (as env(1) and shells say).
+    CannotRun = 126,
+    /// `exec`: no such command (as env(1) and shells say).
+    CommandNotFound = 127,
     /// Ctrl-C.
     Interrupted = 130,
 }

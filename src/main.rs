@@ -16,6 +16,7 @@ mod lock;
 mod oauth;
 mod paths;
 mod presets;
+mod qr;
 mod secret;
 mod session;
 mod signals;
@@ -44,13 +45,17 @@ fn run() -> u8 {
     set_colors(cli.global.color);
     // `status` writes nothing and `token` usually nothing, so they need no guard against
     // Ctrl-C mid-write up front (a refresh installs it); skipping the signal thread keeps
-    // a prompt's or a script's call as cheap as starting a process.
+    // a prompt's or a script's call as cheap as starting a process. `exec` and
+    // `kube-credential` are `token` for another reader; `exec` then becomes its command,
+    // whose signals must be its own.
     if !matches!(
         cli.command,
         cli::Command::Status(_)
             | cli::Command::Token(_)
             | cli::Command::GitCredential { .. }
             | cli::Command::DockerCredential { .. }
+            | cli::Command::Exec(_)
+            | cli::Command::KubeCredential
     ) {
         signals::install();
     }

@@ -86,6 +86,20 @@ pub fn show_device_code(env: &Env, auth: &DeviceAuthorization) -> Result<()> {
     Ok(())
 }
 
+/// `login --qr`: the link as a QR code on stderr, under the code and links. Shown even
+/// with --quiet, like the code: it was asked for, and it is how the sign-in happens.
+pub fn show_qr(link: &str) {
+    match crate::qr::render(link, console::colors_enabled_stderr()) {
+        Some(lines) => {
+            for line in lines {
+                eprintln!("  {line}");
+            }
+            eprintln!();
+        }
+        None => warn("the link is too long for a QR code; open it as shown above"),
+    }
+}
+
 /// A single updating line while waiting for approval; silent when stderr is not a terminal.
 pub struct Progress {
     live: bool,

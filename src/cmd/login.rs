@@ -82,17 +82,18 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         }
     }
     ui::show_device_code(env, &auth)?;
-    if browser::should_open(env, args.no_browser) {
-        let link = auth
-            .verification_uri_complete
-            .as_deref()
-            .unwrap_or(&auth.verification_uri);
-        if !browser::open(link) {
-            ui::info(
-                env,
-                "Could not open a browser; open the link above yourself.",
-            );
-        }
+    let link = auth
+        .verification_uri_complete
+        .as_deref()
+        .unwrap_or(&auth.verification_uri);
+    if args.qr {
+        ui::show_qr(link);
+    }
+    if browser::should_open(env, args.no_browser) && !browser::open(link) {
+        ui::info(
+            env,
+            "Could not open a browser; open the link above yourself.",
+        );
     }
 
     let mut progress = ui::Progress::new(env);

@@ -3,7 +3,9 @@
 mod completions;
 mod config;
 mod docker_credential;
+mod exec;
 mod git_credential;
+mod kube;
 mod login;
 mod logout;
 mod status;
@@ -22,6 +24,8 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Whoami => whoami::run(env),
         Command::Token(args) => token::run(args, env),
         Command::Config(cmd) => config::run(cmd, env),
+        Command::Exec(args) => exec::run(args, env),
+        Command::KubeCredential => kube::run(env),
         Command::Completions { shell } => completions::run(shell),
         Command::GitCredential { operation } => git_credential::run(&operation, env),
         Command::DockerCredential { operation } => docker_credential::run(operation, env),
