@@ -360,6 +360,18 @@ mod tests {
         TokenState::from_response(resp, at(0), None, "cli".into()).0
     }
 
+    /// A token response with only an access token, as the least a provider may send.
+    fn bare_response(access_token: &str) -> TokenResponse {
+        TokenResponse {
+            access_token: Secret::new(access_token),
+            token_type: None,
+            expires_in: None,
+            refresh_token: None,
+            id_token: None,
+            scope: None,
+        }
+    }
+
     fn ttl(minutes: i64) -> Need {
         Need {
             min_ttl: TimeDelta::minutes(minutes),
@@ -400,14 +412,7 @@ mod tests {
     #[test]
     fn a_refresh_without_expires_in_keeps_the_old_lifetime() {
         let old = tokens(600, Some("rt"), None);
-        let resp = TokenResponse {
-            access_token: Secret::new("at-2"),
-            token_type: None,
-            expires_in: None,
-            refresh_token: None,
-            id_token: None,
-            scope: None,
-        };
+        let resp = bare_response("at-2");
         let new = renewed(
             &old,
             TokenState::from_response(resp, at(1000), None, "cli".into()).0,
@@ -421,14 +426,7 @@ mod tests {
         let mut old = tokens(600, Some("rt"), None);
         old.issued_at = at(3600);
         old.expires_at = Some(at(0));
-        let resp = TokenResponse {
-            access_token: Secret::new("at-2"),
-            token_type: None,
-            expires_in: None,
-            refresh_token: None,
-            id_token: None,
-            scope: None,
-        };
+        let resp = bare_response("at-2");
         let new = renewed(
             &old,
             TokenState::from_response(resp, at(4000), None, "cli".into()).0,
@@ -508,29 +506,18 @@ mod tests {
             ) {
                 let mut old = tokens(0, Some("rt"), None);
                 old = renewed(&old, TokenState::from_response(
-                    TokenResponse { expires_in, ..response() }, at(0), None, "cli".into()).0);
+                    TokenResponse { expires_in, ..bare_response("at") }, at(0), None, "cli".into()).0);
                 let mut claims = serde_json::json!({"exp": exp});
                 if let Some(iat) = iat {
                     claims["iat"] = iat.into();
                 }
                 old.id_token = Some(Secret::new(jwt(claims)));
                 let new = renewed(&old, TokenState::from_response(
-                    TokenResponse { expires_in: refreshed_in, ..response() }, at(now), None, "cli".into()).0);
+                    TokenResponse { expires_in: refreshed_in, ..bare_response("at") }, at(now), None, "cli".into()).0);
                 for t in [&old, &new] {
                     let _ = good_enough(t, at(now), Need { min_ttl: TimeDelta::days(1), id_token: true });
                     let _ = t.state(at(now));
                 }
-            }
-        }
-
-        fn response() -> TokenResponse {
-            TokenResponse {
-                access_token: Secret::new("at"),
-                token_type: None,
-                expires_in: None,
-                refresh_token: None,
-                id_token: None,
-                scope: None,
             }
         }
     }

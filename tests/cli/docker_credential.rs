@@ -1,11 +1,12 @@
 //! `docker-credential-keycard` (a link to keycard) speaking docker's credential helper
 //! protocol, and the docker CLI using it against a registry that demands a login.
 
-use crate::support::{Provider, Run, Scratch, clean_env, login_as, signed_in};
+use crate::support::{
+    Provider, Run, Scratch, TlsServer, clean_env, login_as, run_with_input, self_signed, signed_in,
+};
 use base64::Engine;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A link named `docker-credential-keycard` to the keycard binary, in `dir/bin`.
 fn link(scratch: &Scratch) -> PathBuf {
@@ -24,18 +25,8 @@ fn helper(scratch: &Scratch, args: &[&str], env: &[(&str, &str)], input: &str) -
     clean_env(&mut cmd);
     cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
         .envs(env.iter().copied())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
+        .args(args);
+    run_with_input(cmd, input)
 }
 
 fn registry_profile(scratch: &Scratch) {
@@ -78,7 +69,7 @@ fn get_answers_for_listed_registries_only() {
     // Same through `keycard docker-credential`.
     let mut cmd = scratch.keycard();
     cmd.args(["docker-credential", "get"]);
-    let out = pipe(cmd, "registry.example.com:5000");
+    let out = run_with_input(cmd, "registry.example.com:5000");
     assert_eq!(out.expect(0).json()["Username"], "oauth2");
 
     // Another port, another host, or prod in KEYCARD_PROFILE: docker's "not here".
@@ -88,22 +79,6 @@ fn get_answers_for_listed_registries_only() {
         assert_eq!(run.stdout, "credentials not found in native keychain\n");
         assert_eq!(run.stderr, "");
     }
-}
-
-fn pipe(mut cmd: Command, input: &str) -> Run {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
 }
 
 #[test]
@@ -183,42 +158,15 @@ fn store_and_erase_leave_the_session_alone() {
     helper(&scratch, &["frobnicate"], &[], "").expect(2);
 }
 
-/// A TLS registry on 127.0.0.1 (self-signed, made by openssl, served by Python's ssl)
-/// that answers 401 + `WWW-Authenticate: Basic` without credentials and records the
-/// `Authorization` header of every request in `auth.log`.
-struct Registry {
-    child: std::process::Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Registry {
-    fn start(dir: &Path) -> Option<Registry> {
-        let made = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            ])
-            .args([
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.pem",
-            ])
-            .current_dir(dir)
-            .output()
-            .ok()?;
-        if !made.status.success() {
-            return None;
-        }
-        let server = r#"
-import http.server, ssl, sys
-log = open(sys.argv[3], 'a')
-class H(http.server.BaseHTTPRequestHandler):
+/// A TLS registry on 127.0.0.1 (self-signed, made by openssl) that answers 401 +
+/// `WWW-Authenticate: Basic` without credentials and prints `PATH AUTHORIZATION` for
+/// every request; `None` when openssl or python3 is missing.
+fn registry(dir: &Path) -> Option<TlsServer> {
+    let (cert, key) = self_signed(dir, "registry")?;
+    let handler = r#"
     def do_GET(self):
         auth = self.headers.get('Authorization')
-        log.write('%s %s\n' % (self.path, auth)); log.flush()
+        print('%s %s' % (self.path, auth), flush=True)
         if not auth:
             self.send_response(401)
             self.send_header('WWW-Authenticate', 'Basic realm="registry"')
@@ -231,53 +179,19 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-    do_HEAD = do_GET
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-s.socket = ctx.wrap_socket(s.socket, server_side=True)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-"#;
-        let log = dir.join("auth.log");
-        let mut child = Command::new("python3")
-            .args(["-c", server])
-            .arg(dir.join("cert.pem"))
-            .arg(dir.join("key.pem"))
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .ok()?;
-        Some(Registry {
-            port: line.trim().parse().ok()?,
-            child,
-            log,
-        })
-    }
-
-    /// `Authorization` values of the requests for `path_part`, in order.
-    fn authorizations(&self, path_part: &str) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains(path_part))
-            .filter_map(|l| l.split_once(' ').map(|(_, a)| a.to_string()))
-            .filter(|a| a != "None")
-            .collect()
-    }
+    do_HEAD = do_GET"#;
+    TlsServer::start(&cert, &key, handler, &[])
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `Authorization` values of the requests for `path_part`, in order, from what the
+/// stopped registry printed.
+fn authorizations(printed: &[String], path_part: &str) -> Vec<String> {
+    printed
+        .iter()
+        .filter(|l| l.contains(path_part))
+        .filter_map(|l| l.split_once(' ').map(|(_, a)| a.to_string()))
+        .filter(|a| a != "None")
+        .collect()
 }
 
 /// The docker CLI (no daemon needed: `manifest inspect` talks to the registry itself)
@@ -289,7 +203,7 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
         return;
     }
     let scratch = Scratch::new();
-    let Some(registry) = Registry::start(scratch.path()) else {
+    let Some(registry) = registry(scratch.path()) else {
         eprintln!("openssl or python3 is missing; skipping the docker CLI test");
         return;
     };
@@ -337,7 +251,7 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("oauth2:{token}"))
     );
-    let sent = registry.authorizations("/v2/team/app/manifests/");
+    let sent = authorizations(&registry.printed(), "/v2/team/app/manifests/");
     assert!(!sent.is_empty(), "docker sent no credentials: {run:?}");
     assert!(sent.iter().all(|a| *a == basic), "{sent:?}");
     assert!(

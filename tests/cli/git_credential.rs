@@ -2,9 +2,8 @@
 //! `hosts` lists the remote, and a loopback smart-HTTP server checks what git sends.
 
 use crate::fake::{self, FakeServer};
-use crate::support::{Provider, Run, Scratch, login_as, signed_in};
+use crate::support::{Provider, Run, Scratch, login_as, run_with_input, signed_in};
 use base64::Engine;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -98,19 +97,8 @@ fn keycard_only(server: &FakeServer) -> String {
 /// `keycard git-credential OPERATION` with `input` on stdin.
 fn helper(scratch: &Scratch, args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
     let mut cmd = scratch.keycard();
-    cmd.args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
+    cmd.args(args).envs(env.iter().copied());
+    run_with_input(cmd, input)
 }
 
 fn get(scratch: &Scratch, host: &str) -> Run {
@@ -122,25 +110,35 @@ fn get(scratch: &Scratch, host: &str) -> Run {
     )
 }
 
+/// Profile `forge`, signed in at `provider` as alice, listing `server`'s host.
+fn forge_for(provider: &Provider, server: &FakeServer) -> Scratch {
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "forge");
+    login_as(&scratch, provider, "forge", "alice").expect(0);
+    scratch
+        .run(&["config", "set", "hosts", &host_of(server)])
+        .expect(0);
+    scratch
+}
+
+fn access_token(scratch: &Scratch) -> String {
+    scratch.tokens("forge")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
     let provider = Provider::start();
-    let scratch = Scratch::new();
-    provider.add_profile(&scratch, "forge");
-    login_as(&scratch, &provider, "forge", "alice").expect(0);
     let server = git_server("Basic realm=\"repo\"");
-    scratch
-        .run(&["config", "set", "hosts", &host_of(&server)])
-        .expect(0);
+    let scratch = forge_for(&provider, &server);
 
     let url = format!("{}/repo.git", server.url);
     let run = git(&scratch, &keycard_only(&server), &["ls-remote", &url]);
     run.expect(0);
     assert!(run.stdout.contains("refs/heads/main"), "{}", run.stdout);
-    let token = scratch.tokens("forge")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = access_token(&scratch);
     assert_eq!(authorizations(&server), vec![basic("oauth2", &token)]);
     assert_eq!(
         provider.userinfo(&token).0,
@@ -154,23 +152,15 @@ fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
 #[test]
 fn an_expiring_token_is_refreshed_once_before_git_gets_it() {
     let provider = Provider::start();
-    let scratch = Scratch::new();
-    provider.add_profile(&scratch, "forge");
-    login_as(&scratch, &provider, "forge", "alice").expect(0);
     let server = git_server("Basic realm=\"repo\"");
-    scratch
-        .run(&["config", "set", "hosts", &host_of(&server)])
-        .expect(0);
+    let scratch = forge_for(&provider, &server);
     let old = scratch.tokens("forge")["access_token"].clone();
     scratch.expire_in("forge", -60);
 
     let url = format!("{}/repo.git", server.url);
     git(&scratch, &keycard_only(&server), &["ls-remote", &url]).expect(0);
     git(&scratch, &keycard_only(&server), &["ls-remote", &url]).expect(0);
-    let token = scratch.tokens("forge")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = access_token(&scratch);
     assert_ne!(old, token.as_str(), "the token was refreshed");
     assert_eq!(provider.token_requests("refresh_token"), 1);
     assert_eq!(
@@ -458,10 +448,7 @@ fn a_real_git_sends_the_token_as_bearer() {
 
     let url = format!("{}/repo.git", server.url);
     git(&scratch, &keycard_only(&server), &["ls-remote", &url]).expect(0);
-    let token = scratch.tokens("forge")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = access_token(&scratch);
     assert_eq!(authorizations(&server), vec![format!("Bearer {token}")]);
 }
 

@@ -4,9 +4,8 @@
 use crate::support::*;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const V1: &str = "client.authentication.k8s.io/v1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -100,41 +99,13 @@ fn without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in() {
 /// A fake Kubernetes API server over TLS on 127.0.0.1 (kubectl sends credentials only
 /// over TLS): it answers `/api` when the request carries `Bearer TOKEN`, else 401, and
 /// prints every Authorization header it receives, one per line.
-struct ApiServer {
-    child: Child,
-    url: String,
-    seen: BufReader<std::process::ChildStdout>,
-}
-
-impl ApiServer {
-    fn start(dir: &Path, token: &str) -> ApiServer {
-        let out = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            ])
-            .args([
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                "api-key.pem",
-                "-out",
-                "api-cert.pem",
-            ])
-            .current_dir(dir)
-            .output()
-            .expect("openssl makes the API server's certificate");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let server = r#"
-import http.server, json, ssl, sys
-class H(http.server.BaseHTTPRequestHandler):
+fn api_server(dir: &Path, token: &str) -> TlsServer {
+    let (cert, key) = self_signed(dir, "api").expect("openssl makes the API server's certificate");
+    let handler = r#"
     def do_GET(self):
         auth = self.headers.get('Authorization') or '-'
         print(auth, flush=True)
-        if auth == 'Bearer ' + sys.argv[3]:
+        if auth == 'Bearer ' + args[0]:
             status, body = 200, {'kind': 'APIVersions', 'versions': ['v1']}
         else:
             status, body = 401, {'kind': 'Status', 'code': 401, 'reason': 'Unauthorized'}
@@ -143,42 +114,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-s.socket = ctx.wrap_socket(s.socket, server_side=True)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-"#;
-        let mut child = Command::new("python3")
-            .args(["-c", server])
-            .arg(dir.join("api-cert.pem"))
-            .arg(dir.join("api-key.pem"))
-            .arg(token)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 serves the fake API server");
-        let mut seen = BufReader::new(child.stdout.take().unwrap());
-        let mut port = String::new();
-        seen.read_line(&mut port).unwrap();
-        ApiServer {
-            child,
-            url: format!("https://127.0.0.1:{}", port.trim()),
-            seen,
-        }
-    }
-
-    /// The Authorization headers received so far (the server has been stopped).
-    fn authorizations(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut all = String::new();
-        std::io::Read::read_to_string(&mut self.seen, &mut all).unwrap();
-        all.lines().map(str::to_string).collect()
-    }
+        self.wfile.write(data)"#;
+    TlsServer::start(&cert, &key, handler, &[token]).expect("python3 serves the fake API server")
 }
 
 fn kubectl_installed() -> bool {
@@ -230,9 +167,9 @@ fn the_real_kubectl_authenticates_with_the_profiles_token() {
         .as_str()
         .unwrap()
         .to_string();
-    let api = ApiServer::start(scratch.path(), &token);
+    let api = api_server(scratch.path(), &token);
     let config = scratch.path().join("kubeconfig");
-    std::fs::write(&config, kubeconfig(&api.url)).unwrap();
+    std::fs::write(&config, kubeconfig(&api.url())).unwrap();
 
     let mut kubectl = Command::new("kubectl");
     clean_env(&mut kubectl);
@@ -255,7 +192,7 @@ fn the_real_kubectl_authenticates_with_the_profiles_token() {
     assert_eq!(body["kind"], "APIVersions");
 
     let bearer = format!("Bearer {token}");
-    let seen = api.authorizations();
+    let seen = api.printed();
     assert!(seen.contains(&bearer), "{seen:?}");
     // kubectl's version dispatcher may probe once without credentials; any credential
     // it sends is the profile's.

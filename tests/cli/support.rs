@@ -429,3 +429,111 @@ pub fn signed_in(scratch: &Scratch, profile: &str, expires_in_secs: i64, refresh
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
+
+/// Runs `cmd` with `input` on its stdin and its output captured.
+pub fn run_with_input(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that exits without reading its input closes the pipe: not our failure.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// Runs the openssl command line in `dir`; `None` when openssl is missing or fails.
+pub fn openssl(dir: &Path, args: &str) -> Option<()> {
+    let out = Command::new("openssl")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    out.status.success().then_some(())
+}
+
+/// A self-signed certificate for 127.0.0.1 in `dir`: (`STEM-cert.pem`, `STEM-key.pem`).
+pub fn self_signed(dir: &Path, stem: &str) -> Option<(PathBuf, PathBuf)> {
+    let (cert, key) = (format!("{stem}-cert.pem"), format!("{stem}-key.pem"));
+    openssl(
+        dir,
+        &format!(
+            "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+             -keyout {key} -out {cert}"
+        ),
+    )?;
+    Some((dir.join(cert), dir.join(key)))
+}
+
+/// An HTTPS server on 127.0.0.1 from Python's http.server and ssl, for what a test needs
+/// over TLS (a private CA, kubectl, docker). `handler` is the body of a
+/// `BaseHTTPRequestHandler` subclass, indented four spaces; it sees `sys.argv[3:]` as
+/// `args`. Stopped when dropped.
+pub struct TlsServer {
+    child: Child,
+    pub port: u16,
+    /// What the handler prints, after the port line.
+    pub stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl TlsServer {
+    pub fn start(cert: &Path, key: &Path, handler: &str, args: &[&str]) -> Option<TlsServer> {
+        let script = format!(
+            "import http.server, json, ssl, sys\n\
+             args = sys.argv[3:]\n\
+             class H(http.server.BaseHTTPRequestHandler):\n{handler}\n    \
+             def log_message(self, *a): pass\n\
+             s = http.server.HTTPServer(('127.0.0.1', 0), H)\n\
+             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+             ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n\
+             s.socket = ctx.wrap_socket(s.socket, server_side=True)\n\
+             print(s.server_address[1], flush=True)\n\
+             s.serve_forever()\n"
+        );
+        let mut child = Command::new("python3")
+            .args(["-c", &script])
+            .arg(cert)
+            .arg(key)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).ok()?;
+        let Ok(port) = line.trim().parse() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        };
+        Some(TlsServer {
+            child,
+            port,
+            stdout,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server and returns the lines its handler printed.
+    pub fn printed(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut all = String::new();
+        let _ = self.stdout.read_to_string(&mut all);
+        all.lines().map(str::to_string).collect()
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -312,33 +312,18 @@ fn a_bad_ca_file_is_named() {
 }
 
 /// An HTTPS provider on 127.0.0.1 with a certificate from a private CA (made with the
-/// openssl command line; Python's ssl module serves it): the device endpoint answers at
-/// once and the token endpoint approves on the first poll.
+/// openssl command line): the device endpoint answers at once and the token endpoint
+/// approves on the first poll.
 struct TlsProvider {
-    child: std::process::Child,
+    /// Serves until dropped.
+    _server: TlsServer,
     url: String,
     ca: std::path::PathBuf,
 }
 
 impl TlsProvider {
     fn start(dir: &std::path::Path) -> TlsProvider {
-        let (ca, cert, key) = (
-            dir.join("ca.pem"),
-            dir.join("cert.pem"),
-            dir.join("key.pem"),
-        );
-        let openssl = |args: &str| {
-            let out = std::process::Command::new("openssl")
-                .args(args.split_whitespace())
-                .current_dir(dir)
-                .output()
-                .expect("openssl makes the test certificates");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let openssl = |args: &str| openssl(dir, args).expect("openssl makes the test certificates");
         openssl(
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=keycard-test-CA \
              -keyout ca-key.pem -out ca.pem",
@@ -353,9 +338,7 @@ impl TlsProvider {
             "x509 -req -in cert.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 1 \
              -extfile ext.cnf -out cert.pem",
         );
-        let server = r#"
-import http.server, json, ssl, sys
-class H(http.server.BaseHTTPRequestHandler):
+        let handler = r#"
     def do_POST(self):
         self.rfile.read(int(self.headers.get('Content-Length') or 0))
         if self.path == '/device':
@@ -368,41 +351,14 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-s.socket = ctx.wrap_socket(s.socket, server_side=True)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-"#;
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", server])
-            .arg(&cert)
-            .arg(&key)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
+        self.wfile.write(data)"#;
+        let server = TlsServer::start(&dir.join("cert.pem"), &dir.join("key.pem"), handler, &[])
             .expect("python3 serves the test provider over TLS");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
         TlsProvider {
-            child,
-            url: format!("https://127.0.0.1:{}", line.trim()),
-            ca,
+            url: server.url(),
+            _server: server,
+            ca: dir.join("ca.pem"),
         }
-    }
-}
-
-impl Drop for TlsProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
