@@ -43,19 +43,14 @@ fn run() -> u8 {
         }
     };
     set_colors(cli.global.color);
-    // `status` writes nothing and `token` usually nothing, so they need no guard against
-    // Ctrl-C mid-write up front (a refresh installs it); skipping the signal thread keeps
-    // a prompt's or a script's call as cheap as starting a process. `exec` and
-    // `kube-credential` are `token` for another reader; `exec` then becomes its command,
-    // whose signals must be its own.
-    if !matches!(
+    // Only the commands that wait on a person or write config and token files as their
+    // job start the Ctrl-C guard up front (exit 130, never mid-write). The rest read, or
+    // hand a token to another program, and write only when a refresh does, which starts
+    // the guard itself: a prompt's or a script's call stays as cheap as starting a
+    // process, and `exec`'s command gets signals that are its own.
+    if matches!(
         cli.command,
-        cli::Command::Status(_)
-            | cli::Command::Token(_)
-            | cli::Command::GitCredential { .. }
-            | cli::Command::DockerCredential { .. }
-            | cli::Command::Exec(_)
-            | cli::Command::KubeCredential
+        cli::Command::Login(_) | cli::Command::Logout(_) | cli::Command::Config(_)
     ) {
         signals::install();
     }
