@@ -8,6 +8,7 @@ mod credential;
 mod env;
 mod exit;
 mod expiry;
+mod fast_path;
 mod fsio;
 mod hosts;
 mod http;
@@ -86,7 +87,8 @@ fn run() -> u8 {
 /// The command line, where a program named `docker-credential-keycard` (a link to
 /// keycard: docker runs `docker-credential-NAME` from PATH) means `keycard
 /// docker-credential ...`. Only the program's file name is compared, so a prompt's
-/// `keycard status` pays nothing for it.
+/// `keycard status` pays nothing for it. The prompt and script forms are read without
+/// building clap's command (src/fast_path.rs); everything else, and every error, is clap's.
 fn parse_command_line() -> Result<cli::Cli, clap::Error> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let docker = args
@@ -95,6 +97,10 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
         .is_some_and(|stem| stem == "docker-credential-keycard");
     if docker {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
+    }
+    let config_dir_env = std::env::var_os("KEYCARD_CONFIG_DIR");
+    if let Some(cli) = fast_path::parse(args.get(1..).unwrap_or(&[]), config_dir_env.as_deref()) {
+        return Ok(cli);
     }
     cli::Cli::try_parse_from(args)
 }

@@ -300,3 +300,71 @@ fn prompt_lines_are_never_coloured() {
     let full = scratch.run(&["--color", "always", "status"]);
     assert!(full.stdout.contains('\x1b'), "the full form still colours");
 }
+
+/// The fast path (src/fast_path.rs) against clap, on the real binary: a trailing `--`
+/// makes the fast path hand the same command line to clap, and both must end the same way
+/// (exit code, stdout, stderr) whatever the session and however the config dir and the
+/// profile are given. (Its unit tests compare the two parsers on generated lines.)
+#[test]
+fn fast_path_and_clap_end_the_same_way() {
+    let scratch = prod_signed_in();
+    let stale = prod_signed_in();
+    stale.edit_tokens("prod", |t| {
+        t.as_object_mut().unwrap().remove("refresh_token");
+    });
+    stale.expire_in("prod", -3600);
+    let none = Scratch::new();
+    none.add_profile("prod", "https://id.example.com", "cli");
+    let damaged = prod_signed_in();
+    corrupt(&damaged);
+
+    let lines: &[&[&str]] = &[
+        &["status", "--short"],
+        &[
+            "status",
+            "--format",
+            "{profile} {state} {expires_in} {email} {issuer}",
+        ],
+        &["token"],
+        &["--profile", "prod", "token", "--json"],
+        &["token", "--min-ttl", "30m"],
+        &["status", "--short", "-p", "other"],
+        &["-p", "../x", "status", "--short"],
+        &["token", "-p", "other"],
+    ];
+    let mut compared = 0;
+    for dir in [&scratch, &stale, &none, &damaged] {
+        let config_dir = dir.config_dir();
+        // The config dir from the environment, from the flag, and with an empty variable.
+        let ways: [(Option<&Path>, Vec<String>); 3] = [
+            (Some(config_dir.as_path()), vec![]),
+            (None, vec![format!("--config-dir={}", config_dir.display())]),
+            (Some(Path::new("")), vec![]),
+        ];
+        for (env, flag) in &ways {
+            for line in lines {
+                let run = |trailing: &[&str]| {
+                    let mut cmd = keycard_bare();
+                    if let Some(env) = env {
+                        cmd.env("KEYCARD_CONFIG_DIR", env);
+                    }
+                    cmd.current_dir(dir.path())
+                        .args(flag)
+                        .args(*line)
+                        .args(trailing);
+                    let mut run = Run::from(cmd.output().unwrap());
+                    // The minutes left may tick between the two runs.
+                    run.stdout = run.stdout.replace(|c: char| c.is_ascii_digit(), "9");
+                    run
+                };
+                let (fast, clap) = (run(&[]), run(&["--"]));
+                let what = format!("{flag:?} {line:?} with KEYCARD_CONFIG_DIR={env:?}");
+                assert_eq!(fast.code, clap.code, "exit code of {what}");
+                assert_eq!(fast.stdout, clap.stdout, "stdout of {what}");
+                assert_eq!(fast.stderr, clap.stderr, "stderr of {what}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 4 * 3 * lines.len());
+}
