@@ -1,4 +1,7 @@
 //! keycard: device-flow sign-in for OAuth 2.0 / OpenID Connect, one session per profile.
+//!
+//! The modules form layers (`LAYERS` at the end of this file): each imports only from
+//! layers below its own, and a unit test holds the source to that.
 
 mod browser;
 mod cli;
@@ -21,7 +24,9 @@ mod secret;
 mod session;
 mod signals;
 mod state;
+mod text;
 mod ui;
+mod url_rules;
 
 use clap::Parser;
 use std::io::IsTerminal;
@@ -116,4 +121,117 @@ fn set_colors(choice: cli::ColorChoice) {
     };
     console::set_colors_enabled(stdout);
     console::set_colors_enabled_stderr(stderr);
+}
+
+/// The module layers, lowest first. A module may import only from modules in lower
+/// layers, so no two modules ever need each other and each can be read (and tested)
+/// knowing only what is below it. `layering::no_module_imports_a_higher_one` holds the
+/// source to this list, test code included.
+#[cfg(test)]
+const LAYERS: &[&[&str]] = &[
+    // Leaves: no keycard imports at all.
+    &["cli", "exit", "expiry", "fsio", "qr", "secret", "text"],
+    // Rules about paths, URLs and signals.
+    &["paths", "signals", "url_rules"],
+    // Values and transport that know no configuration.
+    &["hosts", "http"],
+    // The config file; the identity read from an ID token.
+    &["config", "identity"],
+    // The environment of one run; locks; provider presets.
+    &["env", "lock", "presets"],
+    // The OAuth protocol; the browser.
+    &["oauth", "browser"],
+    // The token file; what people see.
+    &["state", "ui"],
+    // A profile's session: refresh, sign-in required, discovery cache.
+    &["session"],
+    // The git and docker credential helpers' shared part.
+    &["credential"],
+    // The commands.
+    &["cmd"],
+    &["main"],
+];
+
+#[cfg(test)]
+mod layering {
+    use super::LAYERS;
+    use std::path::Path;
+
+    fn layer_of(module: &str) -> Option<usize> {
+        LAYERS.iter().position(|layer| layer.contains(&module))
+    }
+
+    /// The top-level modules `text` names with `crate::NAME`.
+    fn imports(text: &str) -> Vec<String> {
+        text.match_indices("crate::")
+            .map(|(at, lead)| {
+                text[at + lead.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_module_imports_a_higher_one() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut wrong = Vec::new();
+        for file in &files {
+            let relative = file.strip_prefix(&src).unwrap();
+            let first = relative.components().next().unwrap().as_os_str();
+            let module = first.to_str().unwrap().trim_end_matches(".rs");
+            // main is the top layer: whatever it names is lower (and this test's own
+            // text would read as imports).
+            if module == "main" {
+                continue;
+            }
+            let Some(own) = layer_of(module) else {
+                wrong.push(format!("{module} is in no layer of LAYERS (src/main.rs)"));
+                continue;
+            };
+            let text = std::fs::read_to_string(file).unwrap();
+            assert!(
+                !text.contains("crate::{"),
+                "{}: name one module per `use crate::` so this check can read it",
+                relative.display()
+            );
+            for import in imports(&text) {
+                if import == module {
+                    continue;
+                }
+                match layer_of(&import) {
+                    Some(layer) if layer < own => {}
+                    Some(_) => wrong.push(format!(
+                        "{} imports crate::{import}, which is not in a lower layer",
+                        relative.display()
+                    )),
+                    None => wrong.push(format!("crate::{import} is in no layer of LAYERS")),
+                }
+            }
+        }
+        assert!(files.len() > 20, "found only {} sources", files.len());
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn the_check_sees_imports() {
+        assert_eq!(
+            imports("use crate::exit;\nlet x = crate::http::is(y);"),
+            ["exit", "http"]
+        );
+    }
 }

@@ -67,7 +67,7 @@ pub fn fresh_tokens(
     };
 
     let provider = provider_profile(config, name, &tokens);
-    let answer = Http::for_profile(&provider, env.verbose).and_then(|http| {
+    let answer = Http::with(provider.http_options(), env.verbose).and_then(|http| {
         let client = Client::of(&provider, &tokens.client_id);
         let refresh_with = |profile: &Profile| {
             let (endpoint, fresh) = discovery::endpoint_after_login(
@@ -490,7 +490,7 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {

@@ -153,7 +153,7 @@ fn revoke_at_provider(
     tokens: &TokenState,
 ) -> Result<Revocation> {
     let provider = session::provider_profile(config, name, tokens);
-    let http = Http::for_profile(&provider, env.verbose)?.with_timeout(REVOKE_TIMEOUT);
+    let http = Http::with(provider.http_options(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
     let (endpoint, fresh) = discovery::endpoint_after_login(
         &http,
         &provider,

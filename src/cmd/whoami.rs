@@ -51,7 +51,7 @@ pub fn userinfo_claims(
     tokens: &TokenState,
 ) -> Result<Option<Map<String, Value>>> {
     let provider = session::provider_profile(config, name, tokens);
-    let http = Http::for_profile(&provider, env.verbose)?;
+    let http = Http::with(provider.http_options(), env.verbose)?;
     let (userinfo, fresh) = discovery::endpoint_after_login(
         &http,
         &provider,

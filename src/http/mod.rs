@@ -3,9 +3,12 @@
 //! with a JSON body worth reading), the environment's proxy for everything but loopback
 //! and `NO_PROXY`, and a `-v` log with every secret redacted.
 
-use crate::config::Profile;
+#[cfg(test)]
+pub mod hostile;
+
 use crate::exit;
 use crate::secret::Secret;
+use crate::url_rules::is_loopback;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::net::IpAddr;
@@ -63,23 +66,6 @@ pub struct Options<'a> {
     pub connect_timeout: Option<Duration>,
 }
 
-impl<'a> Options<'a> {
-    /// The profile's `ca_file`, `timeout` and `connect_timeout`.
-    pub fn of(profile: &'a Profile) -> Options<'a> {
-        Options {
-            ca_file: profile.ca_file.as_deref(),
-            // `config set` checks the range; a hand-edited file is clamped to it, since a
-            // huge value would overflow the deadline arithmetic.
-            timeout: profile.timeout.map(clamp_secs),
-            connect_timeout: profile.connect_timeout.map(clamp_secs),
-        }
-    }
-}
-
-fn clamp_secs(secs: u64) -> Duration {
-    Duration::from_secs(secs.clamp(1, crate::config::MAX_TIMEOUT_SECS))
-}
-
 /// An HTTP answer of any status.
 #[derive(Debug)]
 pub struct Reply {
@@ -114,11 +100,6 @@ impl Http {
             },
             verbose,
         )
-    }
-
-    /// The client for one profile: its `ca_file`, `timeout` and `connect_timeout`.
-    pub fn for_profile(profile: &Profile, verbose: bool) -> Result<Http> {
-        Http::with(Options::of(profile), verbose)
     }
 
     pub fn with(options: Options, verbose: bool) -> Result<Http> {
@@ -428,17 +409,6 @@ fn basic_header(user: &str, password: &str) -> String {
         enc(password)
     ));
     format!("Basic {b64}")
-}
-
-/// `localhost`, `127.0.0.0/8` and `[::1]`: the only hosts plain http may reach, and
-/// never through a proxy.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The proxy for `https://` URLs: `HTTPS_PROXY`, else `ALL_PROXY` (either case, as curl
@@ -813,7 +783,7 @@ mod tests {
 
     mod properties {
         use super::super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {
