@@ -4,6 +4,8 @@
 //! layers below its own, and a unit test holds the source to that.
 
 mod browser;
+#[cfg(test)]
+mod checks;
 mod cli;
 mod cmd;
 mod config;
@@ -27,6 +29,7 @@ mod state;
 mod text;
 mod ui;
 mod url_rules;
+mod userinfo;
 
 use clap::Parser;
 use std::io::IsTerminal;
@@ -71,8 +74,8 @@ fn run() -> u8 {
         })
         .and_then(|env| cmd::run(cli.command, &env));
     match result {
-        Ok(()) => 0,
-        Err(e) if exit::is_broken_pipe(&e) => 0,
+        Ok(()) => exit::Code::Success as u8,
+        Err(e) if exit::is_broken_pipe(&e) => exit::Code::Success as u8,
         Err(e) => {
             let code = exit::code_of(&e);
             // `{:#}` is the whole chain on one line, never a backtrace.
@@ -125,7 +128,7 @@ fn set_colors(choice: cli::ColorChoice) {
 
 /// The module layers, lowest first. A module may import only from modules in lower
 /// layers, so no two modules ever need each other and each can be read (and tested)
-/// knowing only what is below it. `layering::no_module_imports_a_higher_one` holds the
+/// knowing only what is below it. `checks::no_module_imports_a_higher_one` holds the
 /// source to this list, test code included.
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
@@ -145,93 +148,10 @@ const LAYERS: &[&[&str]] = &[
     &["state", "ui"],
     // A profile's session: refresh, sign-in required, discovery cache.
     &["session"],
-    // The git and docker credential helpers' shared part.
-    &["credential"],
+    // What the credential helpers hand out; what userinfo says (whoami, status --check).
+    &["credential", "userinfo"],
     // The commands.
     &["cmd"],
-    &["main"],
+    // The program, and the tests that hold the source to its own rules.
+    &["main", "checks"],
 ];
-
-#[cfg(test)]
-mod layering {
-    use super::LAYERS;
-    use std::path::Path;
-
-    fn layer_of(module: &str) -> Option<usize> {
-        LAYERS.iter().position(|layer| layer.contains(&module))
-    }
-
-    /// The top-level modules `text` names with `crate::NAME`.
-    fn imports(text: &str) -> Vec<String> {
-        text.match_indices("crate::")
-            .map(|(at, lead)| {
-                text[at + lead.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect()
-            })
-            .collect()
-    }
-
-    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-
-    #[test]
-    fn no_module_imports_a_higher_one() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        sources(&src, &mut files);
-        let mut wrong = Vec::new();
-        for file in &files {
-            let relative = file.strip_prefix(&src).unwrap();
-            let first = relative.components().next().unwrap().as_os_str();
-            let module = first.to_str().unwrap().trim_end_matches(".rs");
-            // main is the top layer: whatever it names is lower (and this test's own
-            // text would read as imports).
-            if module == "main" {
-                continue;
-            }
-            let Some(own) = layer_of(module) else {
-                wrong.push(format!("{module} is in no layer of LAYERS (src/main.rs)"));
-                continue;
-            };
-            let text = std::fs::read_to_string(file).unwrap();
-            assert!(
-                !text.contains("crate::{"),
-                "{}: name one module per `use crate::` so this check can read it",
-                relative.display()
-            );
-            for import in imports(&text) {
-                if import == module {
-                    continue;
-                }
-                match layer_of(&import) {
-                    Some(layer) if layer < own => {}
-                    Some(_) => wrong.push(format!(
-                        "{} imports crate::{import}, which is not in a lower layer",
-                        relative.display()
-                    )),
-                    None => wrong.push(format!("crate::{import} is in no layer of LAYERS")),
-                }
-            }
-        }
-        assert!(files.len() > 20, "found only {} sources", files.len());
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    }
-
-    #[test]
-    fn the_check_sees_imports() {
-        assert_eq!(
-            imports("use crate::exit;\nlet x = crate::http::is(y);"),
-            ["exit", "http"]
-        );
-    }
-}

@@ -2,12 +2,29 @@
 //! server could otherwise send escape sequences or fake lines; everything a provider
 //! says passes through here before it reaches a terminal.
 
+use std::borrow::Cow;
+
 /// Provider text made safe for a terminal: one line, no control characters.
 pub fn one_line(s: &str) -> String {
     s.split_whitespace()
         .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Text from a file, made safe for one line of a terminal or a prompt: each control
+/// character becomes a space (an escape sequence in a claim must not repaint the
+/// terminal); the rest is kept as it is.
+pub fn without_controls(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]

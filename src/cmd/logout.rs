@@ -8,7 +8,7 @@ use crate::exit::{self, Code};
 use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::Client;
-use crate::oauth::discovery::{self, After};
+use crate::oauth::discovery::After;
 use crate::oauth::token::{self, Hint};
 use crate::paths::ProfileName;
 use crate::session;
@@ -154,13 +154,8 @@ fn revoke_at_provider(
 ) -> Result<Revocation> {
     let provider = session::provider_profile(config, name, tokens);
     let http = Http::with(provider.http_options(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
-    let (endpoint, fresh) = discovery::endpoint_after_login(
-        &http,
-        &provider,
-        tokens.issuer.as_deref(),
-        After::Revocation,
-    )?;
-    session::cache_discovery(env, name, tokens, fresh);
+    let endpoint =
+        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Revocation)?;
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };
