@@ -115,17 +115,18 @@ fn help_entries() -> Entries {
         .collect()
 }
 
+/// The text of `file` between its heading `heading` and the next `next_heading`.
+fn section(file: &Path, heading: &str, next_heading: &str) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let Some((_, after)) = text.split_once(heading) else {
+        panic!("{} has no {heading:?}", file.display());
+    };
+    after.split(next_heading).next().unwrap().to_string()
+}
+
 /// The `.TP` / `\fBN\fR` entries of the EXIT STATUS section of man/keycard.1.
 fn man_entries(root: &Path) -> Entries {
-    let page = std::fs::read_to_string(root.join("man/keycard.1")).unwrap();
-    let section = page
-        .split(".SH \"EXIT STATUS\"")
-        .nth(1)
-        .expect("man/keycard.1 has no EXIT STATUS")
-        .split("\n.SH ")
-        .next()
-        .unwrap();
-    section
+    section(&root.join("man/keycard.1"), ".SH \"EXIT STATUS\"", "\n.SH ")
         .split(".TP\n")
         .filter_map(|entry| {
             let entry = entry.strip_prefix("\\fB")?;
@@ -137,15 +138,7 @@ fn man_entries(root: &Path) -> Entries {
 
 /// The rows of the table under "## Exit codes" in README.md.
 fn readme_entries(root: &Path) -> Entries {
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = readme
-        .split("\n## Exit codes\n")
-        .nth(1)
-        .expect("README.md has no \"## Exit codes\"")
-        .split("\n## ")
-        .next()
-        .unwrap();
-    section
+    section(&root.join("README.md"), "\n## Exit codes\n", "\n## ")
         .lines()
         .filter_map(|line| {
             let mut cells = line.strip_prefix('|')?.split('|');
