@@ -140,8 +140,8 @@ fn set_colors(choice: cli::ColorChoice) {
 const LAYERS: &[&[&str]] = &[
     // Leaves: no keycard imports at all.
     &["cli", "exit", "expiry", "fsio", "qr", "secret", "text"],
-    // Rules about paths, URLs and signals.
-    &["paths", "signals", "url_rules"],
+    // Rules about paths, URLs and signals; the prompt's command line read without clap.
+    &["fast_path", "paths", "signals", "url_rules"],
     // Values and transport that know no configuration.
     &["hosts", "http"],
     // The config file; the identity read from an ID token.
