@@ -9,6 +9,7 @@ mod env;
 mod exit;
 mod expiry;
 mod fsio;
+mod hint;
 mod hosts;
 mod http;
 mod identity;
@@ -96,7 +97,9 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
     if docker {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
     }
-    cli::Cli::try_parse_from(args)
+    let cli = cli::Cli::try_parse_from(&args)?;
+    hint::remember(&args, cli.global.config_dir.as_deref());
+    Ok(cli)
 }
 
 /// Colour only for terminals, never under CI or NO_COLOR, unless `--color always`.

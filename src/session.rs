@@ -82,8 +82,14 @@ pub fn fresh_tokens(
                      `keycard --profile {name} config set token_endpoint URL`"
                 ))
             })?;
-            token::refresh(&http, &endpoint, &client, refresh_token.expose())
-                .map(|resp| (resp, fresh))
+            token::refresh(
+                &http,
+                &endpoint,
+                &client,
+                refresh_token.expose(),
+                name.as_str(),
+            )
+            .map(|resp| (resp, fresh))
         };
         let cached_endpoint = provider.token_endpoint.is_none() && provider.discovered.is_some();
         let (resp, fresh) = match refresh_with(&provider) {

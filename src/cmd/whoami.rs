@@ -7,6 +7,7 @@ use crate::exit::{self, Code};
 use crate::http::Http;
 use crate::identity;
 use crate::oauth::discovery::{self, After};
+use crate::oauth::userinfo;
 use crate::paths::ProfileName;
 use crate::session::{self, Need};
 use crate::state::TokenState;
@@ -70,28 +71,15 @@ fn from_userinfo(
     access_token: &str,
     name: &ProfileName,
 ) -> Result<Map<String, Value>> {
-    let reply = http.get(url, Some(access_token))?;
-    match reply.status {
-        401 | 403 => {
-            return Err(exit::fail(
-                Code::NotSignedIn,
-                format!(
-                    "{url} rejected the access token of profile '{name}' (HTTP {}); \
-                     run `keycard login --profile {name}`",
-                    reply.status
-                ),
-            ));
-        }
-        s if !(200..300).contains(&s) => {
-            return Err(exit::network(format!("{url} answered HTTP {s}")));
-        }
-        _ => {}
+    match userinfo::fetch(http, url, access_token)? {
+        userinfo::Answer::Claims(claims) => Ok(claims),
+        userinfo::Answer::Rejected(status) => Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "{url} rejected the access token of profile '{name}' (HTTP {status}); \
+                 run `{}`",
+                crate::hint::for_profile("login", name, "")
+            ),
+        )),
     }
-    // OIDC Core §5.3.2: a userinfo answer may be a signed JWT instead of JSON.
-    if reply.content_type.starts_with("application/jwt") {
-        let text = String::from_utf8_lossy(&reply.body);
-        return identity::claims(text.trim())
-            .ok_or_else(|| exit::network(format!("{url} sent a JWT keycard cannot read")));
-    }
-    reply.fields()
 }

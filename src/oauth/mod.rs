@@ -5,7 +5,9 @@ pub mod device;
 pub mod discovery;
 #[cfg(test)]
 pub mod hostile;
+pub mod refusal;
 pub mod token;
+pub mod userinfo;
 
 use crate::exit;
 use crate::http::Reply;
