@@ -43,10 +43,61 @@ pub fn fresh_tokens(
     name: &ProfileName,
     need: Need,
 ) -> Result<TokenState> {
+    renew(env, config, name, need, None)
+}
+
+/// New tokens after the provider rejected the access token `rejected` (userinfo said
+/// 401): a refresh, unless another keycard replaced the token meanwhile. `None` when
+/// the session has no refresh token to try. A refresh refused with `invalid_grant`
+/// marks the session refused in the token file, as `fresh_tokens` does.
+pub fn replace_rejected(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    rejected: &TokenState,
+) -> Result<Option<TokenState>> {
+    if rejected.refresh_token.is_none() {
+        return Ok(None);
+    }
+    renew(
+        env,
+        config,
+        name,
+        Need::default(),
+        Some(rejected.access_token.expose()),
+    )
+    .map(Some)
+}
+
+fn renew(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    need: Need,
+    rejected: Option<&str>,
+) -> Result<TokenState> {
     let min_ttl = need.min_ttl;
     let path = env.paths.token_file(name);
+    let usable = |tokens: &TokenState| {
+        good_enough(tokens, env.clock.now(), need) && rejected != Some(tokens.access_token.expose())
+    };
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), need) {
+    if let Some(at) = tokens.refused_at {
+        // Asking again would only be refused again.
+        return Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "the provider refused the session of profile '{name}' at {} ({}); run `{}`",
+                at.format("%Y-%m-%d %H:%M UTC"),
+                tokens
+                    .refused_reason
+                    .as_deref()
+                    .map_or("".into(), crate::oauth::one_line),
+                crate::hint::for_profile("login", name, "")
+            ),
+        ));
+    }
+    if usable(&tokens) {
         return Ok(tokens);
     }
     if tokens.refresh_token.is_none() {
@@ -58,7 +109,7 @@ pub fn fresh_tokens(
     let timeout = config.profile(name).and_then(|p| p.timeout);
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), need) {
+    if usable(&tokens) {
         // Another keycard refreshed while we waited for the lock.
         return Ok(tokens);
     }
@@ -144,12 +195,27 @@ pub fn fresh_tokens(
             }
             Ok(fresh)
         }
-        Err(e) if exit::code_of(&e) == Code::NotSignedIn => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "{e:#}; profile '{name}' must sign in again: run `keycard login --profile {name}`"
-            ),
-        )),
+        Err(e) if exit::code_of(&e) == Code::NotSignedIn => {
+            // The provider refused the session: say so in the file (still under the lock),
+            // so that `status` calls it expired and `login` needs no --force. The tokens
+            // stay until the user signs in again or out (SPEC "Tokens and refresh").
+            let reason = format!("{e:#}");
+            let refused = TokenState {
+                refused_at: Some(now),
+                refused_reason: Some(reason.clone()),
+                ..tokens
+            };
+            if let Err(w) = state::save(&path, &refused) {
+                ui::warn(&format!("could not record the refused session: {w:#}"));
+            }
+            Err(exit::fail(
+                Code::NotSignedIn,
+                format!(
+                    "{reason}; profile '{name}' must sign in again: run `{}`",
+                    crate::hint::for_profile("login", name, "")
+                ),
+            ))
+        }
         Err(e) if exit::code_of(&e) == Code::Network => match tokens.time_left(now) {
             Some(left) if left > TimeDelta::zero() => {
                 ui::warn(&format!(

@@ -44,7 +44,8 @@ pub fn run(env: &Env) -> Result<()> {
 }
 
 /// The claims the provider's userinfo endpoint returns for `tokens`, or `None` when the
-/// provider offers no userinfo endpoint. A rejected access token is exit 3.
+/// provider offers no userinfo endpoint. A rejected access token is refreshed once; a
+/// session the provider refuses altogether is exit 3.
 pub fn userinfo_claims(
     env: &Env,
     config: &Config,
@@ -53,16 +54,30 @@ pub fn userinfo_claims(
 ) -> Result<Option<Map<String, Value>>> {
     let provider = session::provider_profile(config, name, tokens);
     let http = Http::for_profile(&provider, env.verbose)?;
-    let (userinfo, fresh) = discovery::endpoint_after_login(
+    let (endpoint, fresh) = discovery::endpoint_after_login(
         &http,
         &provider,
         tokens.issuer.as_deref(),
         After::Userinfo,
     )?;
     session::cache_discovery(env, name, tokens, fresh);
-    userinfo
-        .map(|url| from_userinfo(&http, &url, tokens.access_token.expose(), name))
-        .transpose()
+    let Some(url) = endpoint else {
+        return Ok(None);
+    };
+    match userinfo::fetch(&http, &url, tokens.access_token.expose())? {
+        userinfo::Answer::Claims(claims) => Ok(Some(claims)),
+        // The provider no longer takes this access token, however much time it has
+        // left: a refresh decides whether the session lives on (and records it as
+        // refused when the provider refuses that too).
+        userinfo::Answer::Rejected(status) => {
+            match session::replace_rejected(env, config, name, tokens)? {
+                Some(fresh) => {
+                    from_userinfo(&http, &url, fresh.access_token.expose(), name).map(Some)
+                }
+                None => Err(rejected(&url, status, name)),
+            }
+        }
+    }
 }
 
 fn from_userinfo(
@@ -73,13 +88,16 @@ fn from_userinfo(
 ) -> Result<Map<String, Value>> {
     match userinfo::fetch(http, url, access_token)? {
         userinfo::Answer::Claims(claims) => Ok(claims),
-        userinfo::Answer::Rejected(status) => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "{url} rejected the access token of profile '{name}' (HTTP {status}); \
-                 run `{}`",
-                crate::hint::for_profile("login", name, "")
-            ),
-        )),
+        userinfo::Answer::Rejected(status) => Err(rejected(url, status, name)),
     }
+}
+
+fn rejected(url: &str, status: u16, name: &ProfileName) -> anyhow::Error {
+    exit::fail(
+        Code::NotSignedIn,
+        format!(
+            "{url} rejected the access token of profile '{name}' (HTTP {status}); run `{}`",
+            crate::hint::for_profile("login", name, "")
+        ),
+    )
 }

@@ -21,6 +21,7 @@ mod prompt;
 mod provider_errors;
 mod providers;
 mod qr;
+mod refused;
 mod secrets;
 mod status;
 mod support;
