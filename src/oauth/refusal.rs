@@ -9,11 +9,12 @@
 //! `unauthorized_client` means a grant type to tick in Okta's console and in Auth0's
 //! dashboard, under different names.
 //!
-//! Provider text is cleaned (`one_line`) before it is shown.
+//! Provider text is cleaned (`text::one_line`) before it is shown.
 
-use super::{OAuthError, one_line};
+use super::OAuthError;
 use crate::exit::Code;
 use crate::hint;
+use crate::text::one_line;
 
 /// The providers with presets, as far as an endpoint URL tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
