@@ -12,20 +12,34 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The `--config-dir` typed on this command line, if any; set once by `main`.
-static TYPED_CONFIG_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The global options typed on this command line; set once by `main`.
+static TYPED: OnceLock<Typed> = OnceLock::new();
+
+#[derive(Debug, Default)]
+struct Typed {
+    config_dir: Option<PathBuf>,
+    profile: Option<String>,
+}
 
 /// Records the global options typed on the command line. `config_dir` is the value clap
 /// settled on; it counts as typed only when `args` (the raw command line) names the
-/// option, since clap also fills it from `KEYCARD_CONFIG_DIR`.
-pub fn remember(args: &[std::ffi::OsString], config_dir: Option<&std::path::Path>) {
+/// option, since clap also fills it from `KEYCARD_CONFIG_DIR`. `profile` is `--profile`,
+/// which clap takes from the command line only.
+pub fn remember(
+    args: &[std::ffi::OsString],
+    config_dir: Option<&std::path::Path>,
+    profile: Option<&str>,
+) {
     let typed = args
         .iter()
         .skip(1)
         .map(|a| a.to_string_lossy())
         .take_while(|a| a != "--")
         .any(|a| a == "--config-dir" || a.starts_with("--config-dir="));
-    let _ = TYPED_CONFIG_DIR.set(config_dir.filter(|_| typed).map(PathBuf::from));
+    let _ = TYPED.set(Typed {
+        config_dir: config_dir.filter(|_| typed).map(PathBuf::from),
+        profile: profile.map(str::to_string),
+    });
 }
 
 /// `keycard WORDS --profile NAME [--config-dir DIR] ARGS`, ready to paste.
@@ -33,9 +47,17 @@ pub fn for_profile(words: &str, profile: &dyn Display, args: &str) -> String {
     build(words, Some(&profile.to_string()), args)
 }
 
-/// `keycard WORDS [--config-dir DIR] ARGS`, for commands about no one profile
-/// (`config add NAME ...`, `config presets`).
+/// `keycard WORDS [--profile NAME] [--config-dir DIR] ARGS` with just the options typed
+/// on this command line, for messages that do not know the profile by name
+/// (`config set issuer URL` from discovery, `config add NAME ...`).
 pub fn command(words: &str, args: &str) -> String {
+    let typed = TYPED.get().and_then(|t| t.profile.as_deref());
+    build(words, typed, args)
+}
+
+/// `keycard WORDS [--config-dir DIR] ARGS`, for commands that act on no existing
+/// profile (`config add NAME ...`, `config presets`).
+pub fn no_profile(words: &str, args: &str) -> String {
     build(words, None, args)
 }
 
@@ -45,7 +67,7 @@ fn build(words: &str, profile: Option<&str>, args: &str) -> String {
         line.push_str(" --profile ");
         line.push_str(&quote(p));
     }
-    if let Some(dir) = TYPED_CONFIG_DIR.get().and_then(Option::as_ref) {
+    if let Some(dir) = TYPED.get().and_then(|t| t.config_dir.as_ref()) {
         line.push_str(" --config-dir ");
         line.push_str(&quote(&dir.to_string_lossy()));
     }
@@ -95,8 +117,12 @@ mod tests {
             "keycard config set --profile w client_id ID"
         );
         assert_eq!(
-            command("config add", "NAME --preset okta"),
+            no_profile("config add", "NAME --preset okta"),
             "keycard config add NAME --preset okta"
+        );
+        assert_eq!(
+            command("config set", "issuer URL"),
+            "keycard config set issuer URL"
         );
     }
 }

@@ -106,7 +106,11 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
     }
     let cli = cli::Cli::try_parse_from(&args)?;
-    hint::remember(&args, cli.global.config_dir.as_deref());
+    hint::remember(
+        &args,
+        cli.global.config_dir.as_deref(),
+        cli.global.profile.as_deref(),
+    );
     Ok(cli)
 }
 

@@ -8,6 +8,7 @@
 //! `keycard` client belongs to the test provider in this repository.
 
 use crate::exit;
+use crate::hint;
 use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Table, Value};
@@ -67,8 +68,9 @@ pub fn find(name: &str) -> Result<Preset> {
     match SOURCES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
         Some((n, source)) => parse(n, source),
         None => Err(exit::usage(format!(
-            "no preset named '{name}'; presets are: {} (see `keycard config presets`)",
-            names().join(", ")
+            "no preset named '{name}'; presets are: {} (see `{}`)",
+            names().join(", "),
+            hint::no_profile("config presets", "")
         ))),
     }
 }

@@ -12,6 +12,7 @@ use crate::config::{Config, Profile};
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::expiry::{self, EXPIRY_MARGIN};
+use crate::hint;
 use crate::http::Http;
 use crate::identity;
 use crate::lock;
@@ -93,7 +94,7 @@ fn renew(
                     .refused_reason
                     .as_deref()
                     .map_or("".into(), crate::text::one_line),
-                crate::hint::for_profile("login", name, "")
+                hint::for_profile("login", name, "")
             ),
         ));
     }
@@ -124,8 +125,8 @@ fn renew(
             let endpoint = endpoint_after_login(env, &http, profile, name, &tokens, After::Token)?;
             let endpoint = endpoint.ok_or_else(|| {
                 exit::usage(format!(
-                    "no token endpoint is known for profile '{name}'; set it with \
-                     `keycard --profile {name} config set token_endpoint URL`"
+                    "no token endpoint is known for profile '{name}'; set it with `{}`",
+                    hint::for_profile("config set", name, "token_endpoint URL")
                 ))
             })?;
             token::refresh(
@@ -168,7 +169,8 @@ fn renew(
                     Code::NotSignedIn,
                     format!(
                         "the ID token of profile '{name}' has expired and the provider issues \
-                         no new one on refresh; run `keycard login --profile {name}`"
+                         no new one on refresh; run `{login}`",
+                        login = hint::for_profile("login", name, "")
                     ),
                 ));
             }
@@ -205,7 +207,7 @@ fn renew(
                 Code::NotSignedIn,
                 format!(
                     "{reason}; profile '{name}' must sign in again: run `{}`",
-                    crate::hint::for_profile("login", name, "")
+                    hint::for_profile("login", name, "")
                 ),
             ))
         }
@@ -240,12 +242,13 @@ fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
             }
             Ok(stored.tokens)
         }
-        None if config.profile(name).is_none() => {
-            Err(exit::fail(Code::NotSignedIn, config.no_such_profile(name)))
-        }
+        None if config.profile(name).is_none() => Err(config.missing(name)),
         None => Err(exit::fail(
             Code::NotSignedIn,
-            format!("not signed in to profile '{name}'; run `keycard login --profile {name}`"),
+            format!(
+                "not signed in to profile '{name}'; run `{login}`",
+                login = hint::for_profile("login", name, "")
+            ),
         )),
     }
 }
@@ -302,8 +305,9 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
             format!(
                 "profile '{name}' was signed in at {}, which is later than the system clock \
                  says it is now: the clock went back, so keycard cannot tell whether the token \
-                 still works; fix the clock or run `keycard login --profile {name}`",
-                tokens.issued_at.format("%Y-%m-%d %H:%M UTC")
+                 still works; fix the clock or run `{login}`",
+                tokens.issued_at.format("%Y-%m-%d %H:%M UTC"),
+                login = hint::for_profile("login", name, "")
             ),
         ));
     }
@@ -311,8 +315,9 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
     if left > TimeDelta::zero() {
         ui::warn(&format!(
             "profile '{name}' has no refresh token and its access token expires in {}; \
-             run `keycard login --profile {name}` for a new one",
-            ui::human_duration(left)
+             run `{login}` for a new one",
+            ui::human_duration(left),
+            login = hint::for_profile("login", name, "")
         ));
         return Ok(tokens);
     }
@@ -320,7 +325,8 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
         Code::NotSignedIn,
         format!(
             "the session of profile '{name}' has expired and cannot be refreshed (the provider \
-             gave no refresh token); run `keycard login --profile {name}`"
+             gave no refresh token); run `{login}`",
+            login = hint::for_profile("login", name, "")
         ),
     ))
 }

@@ -3,6 +3,7 @@
 use crate::exit::{self, Code};
 use crate::expiry;
 use crate::fsio;
+use crate::hint;
 use crate::identity::{self, Identity};
 use crate::oauth::TokenResponse;
 use crate::secret::Secret;
@@ -185,8 +186,9 @@ pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
         Ok(Found::Damaged(exit::fail(
             Code::NotSignedIn,
             format!(
-                "{} is damaged ({why}); run `keycard login --profile {profile}` to replace it",
-                path.display()
+                "{} is damaged ({why}); run `{}` to replace it",
+                path.display(),
+                hint::for_profile("login", &profile, "")
             ),
         )))
     };

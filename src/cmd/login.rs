@@ -30,7 +30,8 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     let profile = for_this_run(saved, &args);
     let client_id = profile.client_id.clone().ok_or_else(|| {
         exit::usage(format!(
-            "profile '{name}' has no client_id; set it with `keycard --profile {name} config set client_id ID`"
+            "profile '{name}' has no client_id; set it with `{}`",
+            crate::hint::for_profile("config set", &name, "client_id ID")
         ))
     })?;
     if let Some(issuer) = &profile.issuer {
@@ -214,8 +215,9 @@ fn already_signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Resu
         env,
         &format!(
             "Already signed in to profile '{name}'{}, valid{left}. \
-             Use `keycard login --profile {name} --force` to sign in again.",
-            as_who(tokens)
+             Use `{}` to sign in again.",
+            as_who(tokens),
+            crate::hint::for_profile("login", name, "--force")
         ),
     );
     if env.json {

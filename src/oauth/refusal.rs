@@ -515,7 +515,7 @@ fn fill(hint: &str, profile: &str) -> String {
             "{add_microsoft}",
             &format!(
                 "`{}`",
-                hint::command(
+                hint::no_profile(
                     "config add",
                     &format!("{profile} --preset microsoft --var tenant=TENANT --client-id ID")
                 )
