@@ -103,8 +103,8 @@ struct Row {
     provider: Option<Provider>,
     /// `error` must be one of these; empty for any.
     errors: &'static [&'static str],
-    /// `error_description` must contain this (ASCII case ignored); `None` for any.
-    says: Option<&'static str>,
+    /// `error_description` must contain one of these (ASCII case ignored); empty for any.
+    says: &'static [&'static str],
     kind: Kind,
     message: &'static str,
     /// Where a hint names a command, `{login}` and `{set}` are filled in by `hint`.
@@ -114,7 +114,7 @@ struct Row {
 const fn row(
     provider: Option<Provider>,
     errors: &'static [&'static str],
-    says: Option<&'static str>,
+    says: &'static [&'static str],
     kind: Kind,
     message: &'static str,
     hint: &'static str,
@@ -168,7 +168,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS53003"),
+        &["AADSTS53003"],
         Setup,
         "a Conditional Access policy of your Microsoft Entra tenant blocks this sign-in \
          (tenants often block the device code flow)",
@@ -179,7 +179,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS50097"),
+        &["AADSTS50097"],
         Setup,
         "a Conditional Access policy of your Microsoft Entra tenant requires a managed \
          device, which the device code flow cannot prove",
@@ -189,7 +189,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS7000218"),
+        &["AADSTS7000218"],
         Setup,
         "Microsoft Entra ID treats this app as a confidential client: public client flows \
          are turned off",
@@ -199,7 +199,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS700016"),
+        &["AADSTS700016"],
         Setup,
         "no app with this client ID is registered in this Microsoft Entra tenant",
         "use the \"Application (client) ID\" from the app registration's Overview, and the \
@@ -209,7 +209,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS90002"),
+        &["AADSTS90002"],
         Setup,
         "Microsoft Entra ID knows no tenant by this name",
         "use the \"Directory (tenant) ID\" from the app registration's Overview, or \
@@ -218,7 +218,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS50059"),
+        &["AADSTS50059"],
         Setup,
         "Microsoft Entra ID could not tell which tenant to sign in to",
         "use a tenant-specific issuer (the \"Directory (tenant) ID\" from the app \
@@ -227,7 +227,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS65001"),
+        &["AADSTS65001"],
         Setup,
         "nobody has consented to the permissions this app asks for",
         "{entra} > API permissions: have an administrator \"Grant admin consent\", or ask \
@@ -236,7 +236,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("AADSTS70019"),
+        &["AADSTS70019"],
         CodeGone,
         "the code expired before the sign-in was approved",
         "{login_again}",
@@ -244,7 +244,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("Policy evaluation failed"),
+        &["Policy evaluation failed"],
         Setup,
         "no access policy rule of the Okta authorization server allows this sign-in",
         "in the Okta Admin Console, Security > API > Authorization Servers > your server > \
@@ -254,7 +254,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("Invalid client type"),
+        &["Invalid client type", "Only clients of type"],
         Setup,
         "this Google OAuth client is not of type \"TVs and Limited Input devices\", the only \
          kind Google lets use the device flow",
@@ -265,18 +265,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("Only clients of type"),
-        Setup,
-        "this Google OAuth client is not of type \"TVs and Limited Input devices\", the only \
-         kind Google lets use the device flow",
-        "in the Google Cloud console, APIs & Services > Credentials > Create credentials > \
-         OAuth client ID, pick \"TVs and Limited Input devices\", then use its client ID \
-         and secret: {set_client_id}",
-    ),
-    row(
-        None,
-        &[],
-        Some("client_secret is missing"),
+        &["client_secret is missing"],
         Setup,
         "the provider needs the client secret, and the profile has none",
         "copy the secret from the OAuth client's page (Google Cloud console > APIs & \
@@ -285,7 +274,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["unauthorized_client"],
-        Some("OAuth 2.0 Device Authorization Grant"),
+        &["OAuth 2.0 Device Authorization Grant"],
         Setup,
         "the Keycloak client is not allowed to use the device flow",
         "in the Keycloak admin console, Clients > your client > Settings > Capability \
@@ -294,7 +283,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("Offline tokens not allowed"),
+        &["Offline tokens not allowed"],
         Setup,
         "Keycloak refused an offline token (the offline_access scope) for this user or client",
         "drop offline_access (Keycloak issues refresh tokens without it): {set_scopes}; or \
@@ -303,7 +292,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &[],
-        Some("Service not found"),
+        &["Service not found"],
         Setup,
         "Auth0 has no API with the audience this profile asks for",
         "use the API's \"Identifier\" from Applications > APIs in the Auth0 dashboard: \
@@ -313,7 +302,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["access_denied", "authorization_declined"],
-        None,
+        &[],
         Declined,
         "sign-in was denied",
         "{login_again}",
@@ -327,7 +316,7 @@ const TABLE: &[Row] = &[
             "bad_verification_code",
             "incorrect_device_code",
         ],
-        None,
+        &[],
         CodeGone,
         "the code expired or is no longer valid before the sign-in was approved",
         "{login_again}",
@@ -336,7 +325,7 @@ const TABLE: &[Row] = &[
     row(
         Some(GitHub),
         &["device_flow_disabled"],
-        None,
+        &[],
         Setup,
         "device flow is not enabled for this GitHub app",
         "in the app's settings on GitHub (Settings > Developer settings > OAuth Apps or \
@@ -345,7 +334,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["device_flow_disabled"],
-        None,
+        &[],
         Setup,
         "device flow is not enabled for this app",
         "turn on \"Enable Device Flow\" in the app's settings",
@@ -353,7 +342,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["incorrect_client_credentials"],
-        None,
+        &[],
         Setup,
         "GitHub does not know this client ID",
         "use the \"Client ID\" from the app's settings page on GitHub (the device flow needs \
@@ -362,7 +351,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Okta),
         &["unauthorized_client"],
-        None,
+        &[],
         Setup,
         "the Okta app is not allowed to use the device flow",
         "in the Okta Admin Console, Applications > your app (a Native app) > General \
@@ -371,7 +360,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Auth0),
         &["unauthorized_client"],
-        None,
+        &[],
         Setup,
         "the Auth0 application is not allowed to use the device flow",
         "in the Auth0 dashboard, Applications > your app (Native) > Advanced Settings: turn \
@@ -381,7 +370,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Keycloak),
         &["unauthorized_client"],
-        None,
+        &[],
         Setup,
         "the Keycloak client is not allowed to use the device flow",
         "in the Keycloak admin console, Clients > your client > Settings > Capability \
@@ -390,7 +379,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Okta),
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "the Okta authorization server does not allow a scope this profile asks for",
         "allow the scopes in Security > API > Authorization Servers > your server > Scopes \
@@ -400,7 +389,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Auth0),
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "Auth0 does not allow a scope this profile asks for",
         "for offline_access turn on \"Allow Offline Access\" in the API's settings \
@@ -409,7 +398,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Keycloak),
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "the Keycloak client does not allow a scope this profile asks for",
         "add the client scope under Clients > your client > Client scopes, or ask for fewer \
@@ -418,7 +407,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Entra),
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "Microsoft Entra ID does not accept a scope this profile asks for",
         "{entra} > API permissions: add the permission, or ask for fewer scopes: {set_scopes}",
@@ -426,7 +415,7 @@ const TABLE: &[Row] = &[
     row(
         Some(Google),
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "Google does not allow this scope for the device flow",
         "Google allows only some scopes for \"TVs and Limited Input devices\" clients \
@@ -435,7 +424,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["invalid_scope"],
-        None,
+        &[],
         Setup,
         "the provider does not allow a scope this profile asks for",
         "ask for fewer or other scopes: {set_scopes}",
@@ -443,7 +432,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["unauthorized_client"],
-        None,
+        &[],
         Setup,
         "the client is not allowed to use the device flow (or refresh tokens)",
         "enable the device authorization grant (and refresh tokens) for this client in the \
@@ -452,7 +441,7 @@ const TABLE: &[Row] = &[
     row(
         None,
         &["invalid_client"],
-        None,
+        &[],
         Setup,
         "the provider does not accept this client (wrong client ID or secret, or a client of \
          the wrong kind)",
@@ -472,8 +461,10 @@ pub fn explain(said: &OAuthError, endpoint: &str, profile: &str) -> Option<Expla
         .find(|r| {
             r.provider.is_none_or(|p| Some(p) == provider)
                 && (r.errors.is_empty() || r.errors.contains(&said.error.as_str()))
-                && r.says
-                    .is_none_or(|s| contains_ignoring_case(description, s))
+                && (r.says.is_empty()
+                    || r.says
+                        .iter()
+                        .any(|s| contains_ignoring_case(description, s)))
         })
         .map(|r| Explained {
             kind: r.kind,

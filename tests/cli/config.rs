@@ -442,53 +442,42 @@ fn hints_repeat_a_typed_config_dir_but_not_one_from_the_environment() {
     let scratch = Scratch::new();
     let dir = scratch.config_dir();
     let dir = dir.to_str().unwrap();
-    let typed = Run::from(
-        keycard_bare()
-            .args(["--config-dir", dir, "--profile", "work", "login"])
-            .output()
-            .unwrap(),
+    // The same command with --config-dir typed, and with KEYCARD_CONFIG_DIR only: the
+    // error line must contain `typed` and `from_env` (in backquotes) respectively.
+    let check = |args: &[&str], typed: &str, from_env: &str| {
+        let typed_run = Run::from(
+            keycard_bare()
+                .arg(format!("--config-dir={dir}"))
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+        typed_run.expect(3);
+        assert!(
+            typed_run.stderr.contains(&format!("`{typed}`")),
+            "{}",
+            typed_run.stderr
+        );
+        let env_run = scratch.run(args);
+        env_run.expect(3);
+        assert!(
+            env_run.stderr.contains(&format!("`{from_env}`"))
+                && !env_run.stderr.contains("--config-dir"),
+            "{}",
+            env_run.stderr
+        );
+    };
+    check(
+        &["--profile", "work", "login"],
+        &format!("keycard config add --config-dir {dir} work --preset PRESET --client-id ID"),
+        "keycard config add work --preset PRESET --client-id ID",
     );
-    typed.expect(3);
-    assert!(
-        typed.stderr.contains(&format!(
-            "`keycard config add --config-dir {dir} work --preset PRESET --client-id ID`"
-        )),
-        "{}",
-        typed.stderr
-    );
-    let from_env = scratch.run(&["--profile", "work", "login"]);
-    from_env.expect(3);
-    assert!(
-        from_env
-            .stderr
-            .contains("`keycard config add work --preset PRESET --client-id ID`")
-            && !from_env.stderr.contains("--config-dir"),
-        "{}",
-        from_env.stderr
-    );
-
     // A hint about one profile: --profile always, --config-dir when typed.
     scratch.add_profile("work", "https://id.example.com", "cli");
     signed_in(&scratch, "work", -60, false);
-    let typed = Run::from(
-        keycard_bare()
-            .args([&format!("--config-dir={dir}"), "token", "--profile", "work"])
-            .output()
-            .unwrap(),
-    );
-    typed.expect(3);
-    assert!(
-        typed.stderr.contains(&format!(
-            "`keycard login --profile work --config-dir {dir}`"
-        )),
-        "{}",
-        typed.stderr
-    );
-    let from_env = scratch.run(&["token", "--profile", "work"]);
-    from_env.expect(3);
-    assert!(
-        from_env.stderr.contains("`keycard login --profile work`"),
-        "{}",
-        from_env.stderr
+    check(
+        &["token", "--profile", "work"],
+        &format!("keycard login --profile work --config-dir {dir}"),
+        "keycard login --profile work",
     );
 }
