@@ -159,6 +159,9 @@ const ENTRA_CONSOLE: &str = "in the Microsoft Entra admin center, App registrati
 ///   `invalid_client` "Invalid client type." / "Only clients of type 'TVs and Limited
 ///   Input devices' can use..." (anxdpanic/plugin.video.youtube#299, #1117); the
 ///   client secret is required (cli/oauth#24).
+///   `admin_policy_enforced`, `org_internal` and `deleted_client` are the error codes of
+///   Google's OAuth 2.0 guides ("Error messages", developers.google.com/identity/
+///   protocols/oauth2/native-app).
 /// - Keycloak: services/.../DeviceEndpoint.java (keycloak/keycloak): `unauthorized_client`
 ///   "Client is not allowed to initiate OAuth 2.0 Device Authorization Grant. The flow is
 ///   disabled for the client." and, at the token endpoint, "Client not allowed OAuth 2.0
@@ -320,6 +323,46 @@ const TABLE: &[Row] = &[
         CodeGone,
         "the code expired or is no longer valid before the sign-in was approved",
         "{login_again}",
+    ),
+    // RFC 8628 §3.5 / RFC 6749 §5.2 while polling: the device code itself is no longer
+    // good. (A refresh refused this way is a refused session: `token::refresh` takes only
+    // setup rows from this table.)
+    row(
+        None,
+        &["invalid_grant"],
+        &[],
+        CodeGone,
+        "the provider no longer accepts this sign-in's device code",
+        "{login_again}",
+    ),
+    // Google's own codes (Google's OAuth 2.0 guides, "Error messages").
+    row(
+        None,
+        &["admin_policy_enforced"],
+        &[],
+        Setup,
+        "a policy of your Google Workspace administrator blocks this app",
+        "this is an organization policy, not a keycard setting: ask your Workspace \
+         administrator to trust the OAuth client (Admin console > Security > Access and data \
+         control > API controls), or sign in with another account",
+    ),
+    row(
+        None,
+        &["org_internal"],
+        &[],
+        Setup,
+        "this Google OAuth client is for the users of its own Google Cloud organization only",
+        "sign in with an account of that organization, or set the OAuth consent screen's \
+         \"User type\" to External in the Google Cloud console",
+    ),
+    row(
+        None,
+        &["deleted_client"],
+        &[],
+        Setup,
+        "this Google OAuth client has been deleted",
+        "create an OAuth client ID of type \"TVs and Limited Input devices\" in the Google \
+         Cloud console (APIs & Services > Credentials), then use it: {set_client_id}",
     ),
     // Error codes, per provider.
     row(
@@ -599,6 +642,28 @@ mod tests {
                 &["keycard login --profile p"],
             ),
             (GITHUB, "expired_token", None, CodeGone, &["expired"]),
+            (
+                OKTA,
+                "invalid_grant",
+                Some("The device code is invalid or has expired."),
+                CodeGone,
+                &["keycard login --profile p"],
+            ),
+            (
+                GOOGLE,
+                "admin_policy_enforced",
+                None,
+                Setup,
+                &["Workspace administrator", "API controls"],
+            ),
+            (GOOGLE, "org_internal", None, Setup, &["\"User type\""]),
+            (
+                GOOGLE,
+                "deleted_client",
+                None,
+                Setup,
+                &["deleted", "client_id ID"],
+            ),
             (GITHUB, "token_expired", None, CodeGone, &["expired"]),
             (
                 GITHUB,
@@ -872,7 +937,7 @@ mod tests {
     fn unknown_refusals_are_left_to_the_generic_line() {
         for (error, description) in [
             ("server_said_no", None),
-            ("invalid_grant", Some("Refresh token expired")),
+            ("server_is_grumpy", Some("Refresh token expired")),
         ] {
             let said = said(error, description);
             assert_eq!(explain(&said, "https://id.example.com/token", "p"), None);
