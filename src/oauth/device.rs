@@ -218,7 +218,6 @@ pub fn wait_within(
 /// Polls until the user approves or denies, or the code expires. `on_wait` sees how long
 /// the code has left before each wait (for a progress line). Refusals are explained for
 /// `profile`.
-#[allow(clippy::too_many_arguments)]
 pub fn poll(
     http: &Http,
     token_endpoint: &str,

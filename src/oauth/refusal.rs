@@ -107,7 +107,8 @@ struct Row {
     says: &'static [&'static str],
     kind: Kind,
     message: &'static str,
-    /// Where a hint names a command, `{login}` and `{set}` are filled in by `hint`.
+    /// `{entra}`, `{login_again}`, `{set_client_id}` and the other `{...}` are filled in by
+    /// `fill`, commands through `hint` for the profile at hand.
     hint: &'static str,
 }
 

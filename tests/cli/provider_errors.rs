@@ -58,6 +58,25 @@ fn failed_login(scratch: &Scratch, code: i32) -> String {
     errors[0].to_string()
 }
 
+/// (error, error_description, words the error line must contain).
+type Case<'a> = (&'a str, &'a str, &'a [&'a str]);
+
+/// For each case, a provider that refuses the device authorization request (HTTP 400)
+/// at `path`: login exits 1 with every word in its one error line, and asks nothing else.
+fn refused_at_the_start(cases: &[Case], profile: impl Fn(&Scratch, &FakeServer), path: &str) {
+    for &(error, description, words) in cases {
+        let body = json!({"error": error, "error_description": description});
+        let server = FakeServer::start(move |_, _| fake::json(400, body.clone()));
+        let scratch = Scratch::new();
+        profile(&scratch, &server);
+        let line = failed_login(&scratch, 1);
+        for w in words {
+            assert!(line.contains(w), "{error}: {w} not in {line}");
+        }
+        assert_eq!(server.paths(), vec![path.to_string()]);
+    }
+}
+
 #[test]
 fn github_device_flow_disabled_arrives_form_encoded_with_200_and_names_the_setting() {
     let server = FakeServer::start(|req, _| {
@@ -211,7 +230,7 @@ fn entra_misconfigured_app_and_tenant_policy_exit_1_with_the_setting_to_change()
 
 #[test]
 fn entra_unknown_app_or_tenant_is_refused_at_the_start() {
-    for (error, description, words) in [
+    let cases: &[Case] = &[
         (
             "unauthorized_client",
             "AADSTS700016: Application with identifier 'cli' was not found in the directory 'acme'.",
@@ -233,22 +252,13 @@ fn entra_unknown_app_or_tenant_is_refused_at_the_start() {
             "AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.",
             &["\"Directory (tenant) ID\""][..],
         ),
-    ] {
-        let body = json!({"error": error, "error_description": description});
-        let server = FakeServer::start(move |_, _| fake::json(400, body.clone()));
-        let scratch = Scratch::new();
-        entra_profile(&scratch, &server);
-        let line = failed_login(&scratch, 1);
-        for w in words {
-            assert!(line.contains(w), "{error}: {w} not in {line}");
-        }
-        assert_eq!(server.paths(), vec!["/acme/oauth2/v2.0/devicecode"]);
-    }
+    ];
+    refused_at_the_start(cases, entra_profile, "/acme/oauth2/v2.0/devicecode");
 }
 
 #[test]
 fn okta_org_server_grant_not_enabled_and_scope_not_allowed() {
-    for (error, description, words) in [
+    let cases: &[Case] = &[
         (
             "unauthorized_client",
             "The client is not authorized to use the provided grant type. Configured grant types: [authorization_code].",
@@ -259,24 +269,18 @@ fn okta_org_server_grant_not_enabled_and_scope_not_allowed() {
             "One or more scopes are not configured for the authorization server resource.",
             &["access policy rule", "offline_access"][..],
         ),
-    ] {
-        let body = json!({"error": error, "error_description": description});
-        let server = FakeServer::start(move |_, _| fake::json(400, body.clone()));
-        let scratch = Scratch::new();
+    ];
+    let org_server = |scratch: &Scratch, server: &FakeServer| {
         preset_profile(
-            &scratch,
+            scratch,
             "okta",
             &["domain=acme.okta.com", "server=org"],
             "https://acme.okta.com",
             &server.url,
-        );
-        let line = failed_login(&scratch, 1);
-        for w in words {
-            assert!(line.contains(w), "{error}: {w} not in {line}");
-        }
-        // The org authorization server: no server ID in the path.
-        assert_eq!(server.paths(), vec!["/oauth2/v1/device/authorize"]);
-    }
+        )
+    };
+    // The org authorization server: no server ID in the path.
+    refused_at_the_start(cases, org_server, "/oauth2/v1/device/authorize");
 }
 
 #[test]
