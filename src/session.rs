@@ -194,10 +194,10 @@ fn renew(
             // The provider refused the session: say so in the file (still under the lock),
             // so that `status` calls it expired and `login` needs no --force. The tokens
             // stay until the user signs in again or out (SPEC "Tokens and refresh").
-            let reason = format!("{e:#}");
+            // What the provider said ("invalid_grant: ..."), the root of the error.
             let refused = TokenState {
                 refused_at: Some(now),
-                refused_reason: Some(reason.clone()),
+                refused_reason: Some(e.root_cause().to_string()),
                 ..tokens
             };
             if let Err(w) = state::save(&path, &refused) {
@@ -206,7 +206,7 @@ fn renew(
             Err(exit::fail(
                 Code::NotSignedIn,
                 format!(
-                    "{reason}; profile '{name}' must sign in again: run `{}`",
+                    "{e:#}; profile '{name}' must sign in again: run `{}`",
                     hint::for_profile("login", name, "")
                 ),
             ))

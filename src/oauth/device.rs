@@ -119,9 +119,9 @@ pub fn start(
     }
 }
 
-/// The error for a refusal: explained when `refusal` knows it, else the provider's own
-/// words. Setup problems exit 1 whatever the table says about the words, except for the
-/// device flow's own endings (exit 5).
+/// The error for a refusal: explained when `refusal` knows it (exit 5 for the device
+/// flow's own endings, 1 for a client, tenant or policy set up wrongly), else the
+/// provider's own words (exit 1).
 fn refused(said: &OAuthError, endpoint: &str, profile: &str, doing: &str) -> anyhow::Error {
     match refusal::explain(said, endpoint, profile) {
         Some(explained) => exit::fail(explained.code(), explained.sentence(said)),

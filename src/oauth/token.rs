@@ -5,7 +5,7 @@ use super::device::Client;
 use super::{Answer, TokenResponse, read_answer, refusal};
 use crate::exit::{self, Code};
 use crate::http::Http;
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// Trades a refresh token for new tokens. `invalid_grant` is a `NotSignedIn` error; a
 /// refusal of the client is a plain failure; trouble reaching the provider is a `Network` error, which callers
@@ -33,13 +33,11 @@ pub fn refresh(
             Err(exit::fail(Code::Failure, explained.sentence(&e)))
         }
         // RFC 6749 §5.2: the grant itself is invalid, expired or revoked.
-        Answer::Error(e) if e.error == "invalid_grant" => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "the provider refused to refresh the session ({})",
-                e.summary()
-            ),
-        )),
+        // The provider's words are the root of the error, for the token file to record.
+        Answer::Error(e) if e.error == "invalid_grant" => {
+            Err(exit::fail(Code::NotSignedIn, e.summary()))
+                .context("the provider refused to refresh the session")
+        }
         // invalid_client, unauthorized_client, ...: signing in again would not help.
         Answer::Error(e) => Err(exit::fail(
             Code::Failure,
