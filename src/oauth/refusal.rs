@@ -548,11 +548,13 @@ fn fill(hint: &str, profile: &str) -> String {
         .replace("{set_audience}", &set("audience IDENTIFIER"))
         .replace(
             "{add_microsoft}",
+            // The tenant is in every endpoint of the preset: the profile is made again.
             &format!(
-                "`{}`",
+                "`{}`, then `{}`",
+                hint::no_profile("config remove", profile),
                 hint::no_profile(
                     "config add",
-                    &format!("{profile} --preset microsoft --var tenant=TENANT --client-id ID")
+                    &format!("{profile} --preset microsoft --var tenant=TENANT_ID --client-id ID")
                 )
             ),
         )

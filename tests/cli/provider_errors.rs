@@ -244,7 +244,7 @@ fn entra_unknown_app_or_tenant_is_refused_at_the_start() {
             "AADSTS90002: Tenant 'acme' not found. Check to make sure you have the correct tenant ID.",
             &[
                 "\"Directory (tenant) ID\"",
-                "keycard config add p --preset microsoft --var tenant=TENANT",
+                "`keycard config remove p`, then `keycard config add p --preset microsoft --var tenant=TENANT_ID --client-id ID`",
             ][..],
         ),
         (
