@@ -15,6 +15,7 @@ mod exit;
 mod expiry;
 mod fast_path;
 mod fsio;
+mod hint;
 mod hosts;
 mod http;
 mod identity;
@@ -107,10 +108,16 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
     }
     let config_dir_env = std::env::var_os("KEYCARD_CONFIG_DIR");
-    if let Some(cli) = fast_path::parse(args.get(1..).unwrap_or(&[]), config_dir_env.as_deref()) {
-        return Ok(cli);
-    }
-    cli::Cli::try_parse_from(args)
+    let cli = match fast_path::parse(args.get(1..).unwrap_or(&[]), config_dir_env.as_deref()) {
+        Some(cli) => cli,
+        None => cli::Cli::try_parse_from(&args)?,
+    };
+    hint::remember(
+        &args,
+        cli.global.config_dir.as_deref(),
+        cli.global.profile.as_deref(),
+    );
+    Ok(cli)
 }
 
 /// Colour only for terminals, never under CI or NO_COLOR, unless `--color always`.
@@ -139,7 +146,9 @@ fn set_colors(choice: cli::ColorChoice) {
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
     // Leaves: no keycard imports at all.
-    &["cli", "exit", "expiry", "fsio", "qr", "secret", "text"],
+    &[
+        "cli", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
+    ],
     // Rules about paths, URLs and signals; the prompt's command line read without clap.
     &["fast_path", "paths", "signals", "url_rules"],
     // Values and transport that know no configuration.
