@@ -118,7 +118,12 @@ def sections(map_file):
 
 # C library functions a real run uses that callgrind does not show: valgrind's own start
 # of a static program skips them (found with `perf record -e page-faults -d`).
-NOT_SEEN_UNDER_VALGRIND = ["_dl_new_object", "_dl_add_to_namespace_list"]
+NOT_SEEN_UNDER_VALGRIND = [
+    "_dl_new_object",
+    "_dl_add_to_namespace_list",
+    "_dl_setup_hash",
+    "pthread_mutex_lock",
+]
 
 
 def c_pattern(section):
@@ -131,9 +136,9 @@ def c_pattern(section):
     archive, member, name = m.groups()
     # glibc picks a string function's variant for the CPU at start-up (memmove-evex,
     # memmove-avx2, ...), and valgrind's CPU is not the real one: take the family.
-    family = re.match(r"((?:mem|str|stp|rawmem|wmem|wcs)[a-z]*)-", member)
+    family = re.match(r"((?:mem|str|stp|rawmem|wmem|wcs)[a-z]*)[-.]", member)
     if family:
-        return f"*{archive}:{family.group(1)}-*(.text .text.*)"
+        return f"*{archive}:{family.group(1)}[-.]*(.text .text.*)"
     return f"*{archive}:{member}({name})"
 
 
@@ -147,8 +152,10 @@ def layout(names, holder):
             pattern = f"*(.text.{pattern} .text.unlikely.{pattern})"
             target = rust
         elif name.startswith("_R"):
-            # v0 mangling: crate disambiguators change with the build.
+            # v0 mangling: crate disambiguators change with the build, and so does the
+            # number LLVM gives a copy (`.31`, `.llvm.123`).
             pattern = re.sub(r"Cs[0-9A-Za-z]+_", "Cs*_", name)
+            pattern = re.sub(r"(\.llvm)?\.\d+$", "*", pattern)
             pattern = f"*(.text.{pattern} .text.unlikely.{pattern})"
             target = rust
         else:
@@ -166,7 +173,8 @@ def layout(names, holder):
         "SECTIONS {",
         "  .text.prompt : {",
     ]
-    lines += [f"    {p}" for p in rust + c_lib]
+    # Sorted: the order inside the section hardly matters, and a stable file diffs well.
+    lines += [f"    {p}" for p in sorted(rust) + sorted(c_lib)]
     lines += ["  }", "} INSERT BEFORE .text;", ""]
     return "\n".join(lines)
 
