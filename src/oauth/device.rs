@@ -448,7 +448,10 @@ mod tests {
 
             #[test]
             fn the_next_wait_never_reaches_the_deadline(
-                now in any::<u64>(), left in any::<u64>(), wanted in any::<u64>(), interval in any::<u64>(),
+                now in any::<u64>(), left in any::<u64>(), wanted in any::<u64>(),
+                // The loop's interval is never below MIN_INTERVAL (`PollState` clamps it);
+                // with 0, "an interval before the expiry" would be the expiry itself.
+                interval in MIN_INTERVAL.as_secs()..,
             ) {
                 let s = Duration::from_secs;
                 let (now, deadline) = (s(now), s(now).saturating_add(s(left)));
