@@ -10,7 +10,6 @@ fn with_profile(name: &str) -> Scratch {
     scratch
 }
 
-#[test]
 fn add_creates_a_private_config_and_makes_the_first_profile_active() {
     let scratch = with_profile("work");
     let toml = scratch.config_toml();
@@ -39,7 +38,6 @@ fn add_creates_a_private_config_and_makes_the_first_profile_active() {
     assert!(dup.stderr.contains("already exists"), "{}", dup.stderr);
 }
 
-#[test]
 fn list_marks_the_profile_in_use() {
     let scratch = with_profile("work");
     scratch.add_profile("home", ISSUER, "x");
@@ -59,7 +57,6 @@ fn list_marks_the_profile_in_use() {
     assert_eq!(active, vec![serde_json::json!("home")]);
 }
 
-#[test]
 fn use_refuses_an_unknown_profile_and_names_the_fix() {
     let scratch = with_profile("work");
     let run = scratch.run(&["config", "use", "nope"]);
@@ -77,7 +74,6 @@ fn use_refuses_an_unknown_profile_and_names_the_fix() {
     assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
 }
 
-#[test]
 fn set_keeps_comments_and_order_and_get_reads_back() {
     let scratch = with_profile("work");
     let path = scratch.config_dir().join("config.toml");
@@ -121,7 +117,6 @@ fn set_keeps_comments_and_order_and_get_reads_back() {
     );
 }
 
-#[test]
 fn set_refuses_unknown_keys_and_insecure_urls() {
     let scratch = with_profile("work");
     let before = scratch.config_toml();
@@ -143,7 +138,6 @@ fn set_refuses_unknown_keys_and_insecure_urls() {
     assert_eq!(scratch.config_toml(), before, "nothing changed");
 }
 
-#[test]
 fn secrets_are_never_printed_by_config() {
     let scratch = Scratch::new();
     scratch
@@ -180,7 +174,6 @@ fn secrets_are_never_printed_by_config() {
     );
 }
 
-#[test]
 fn remove_deletes_the_profile_and_its_tokens() {
     let scratch = with_profile("work");
     std::fs::write(scratch.token_file("work"), "{}").unwrap();
@@ -191,7 +184,6 @@ fn remove_deletes_the_profile_and_its_tokens() {
     scratch.run(&["config", "remove", "work", "-y"]).expect(2);
 }
 
-#[test]
 fn invalid_profile_names_are_refused_before_any_file_is_touched() {
     for name in [
         "../evil",
@@ -238,7 +230,6 @@ fn invalid_profile_names_are_refused_before_any_file_is_touched() {
     }
 }
 
-#[test]
 fn usage_errors_exit_2_and_global_flags_go_anywhere() {
     let scratch = with_profile("work");
     scratch.run(&["status", "--bogus"]).expect(2);
@@ -250,7 +241,6 @@ fn usage_errors_exit_2_and_global_flags_go_anywhere() {
     assert_eq!(before.stdout, after.stdout);
 }
 
-#[test]
 fn path_prints_the_config_file() {
     let scratch = Scratch::new();
     let run = scratch.run(&["config", "path"]);
@@ -265,7 +255,6 @@ fn path_prints_the_config_file() {
     );
 }
 
-#[test]
 fn default_config_dir_follows_xdg() {
     let scratch = Scratch::new();
     let run = Run::from(
@@ -285,7 +274,6 @@ fn default_config_dir_follows_xdg() {
     );
 }
 
-#[test]
 fn broken_config_is_reported_and_left_alone() {
     let scratch = with_profile("work");
     let path = scratch.config_dir().join("config.toml");
@@ -300,7 +288,6 @@ fn broken_config_is_reported_and_left_alone() {
     );
 }
 
-#[test]
 fn login_without_a_profile_says_how_to_add_one() {
     let scratch = Scratch::new();
     let run = scratch.run(&["login"]);
@@ -312,7 +299,6 @@ fn login_without_a_profile_says_how_to_add_one() {
     );
 }
 
-#[test]
 fn plain_http_issuers_are_refused_except_loopback() {
     let scratch = Scratch::new();
     let run = scratch.run(&[
@@ -329,7 +315,6 @@ fn plain_http_issuers_are_refused_except_loopback() {
     scratch.add_profile("w", "http://127.0.0.1:9", "x");
 }
 
-#[test]
 fn a_mistyped_profile_name_gets_a_suggestion() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "c");
@@ -372,3 +357,21 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
         run.stderr
     );
 }
+
+crate::tests![
+    add_creates_a_private_config_and_makes_the_first_profile_active,
+    list_marks_the_profile_in_use,
+    use_refuses_an_unknown_profile_and_names_the_fix,
+    set_keeps_comments_and_order_and_get_reads_back,
+    set_refuses_unknown_keys_and_insecure_urls,
+    secrets_are_never_printed_by_config,
+    remove_deletes_the_profile_and_its_tokens,
+    invalid_profile_names_are_refused_before_any_file_is_touched,
+    usage_errors_exit_2_and_global_flags_go_anywhere,
+    path_prints_the_config_file,
+    default_config_dir_follows_xdg,
+    broken_config_is_reported_and_left_alone,
+    login_without_a_profile_says_how_to_add_one,
+    plain_http_issuers_are_refused_except_loopback,
+    a_mistyped_profile_name_gets_a_suggestion
+];

@@ -128,7 +128,6 @@ fn reset_session(scratch: &Scratch) {
     scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
 }
 
-#[test]
 fn a_refresh_killed_mid_write_leaves_the_old_or_the_new_session() {
     const RUNS: usize = 100;
     let server = token_server();
@@ -151,7 +150,6 @@ fn a_refresh_killed_mid_write_leaves_the_old_or_the_new_session() {
     tally.assert_aimed(RUNS);
 }
 
-#[test]
 fn a_login_killed_mid_write_leaves_the_old_or_the_new_session() {
     // Every login waits one poll interval (1 s, the least keycard accepts): four at once.
     const THREADS: usize = 4;
@@ -197,7 +195,6 @@ fn a_login_killed_mid_write_leaves_the_old_or_the_new_session() {
     total.assert_aimed(THREADS * RUNS_EACH);
 }
 
-#[test]
 fn config_set_killed_mid_write_leaves_the_old_or_the_new_config() {
     const RUNS: usize = 40;
     let scratch = Scratch::new();
@@ -262,7 +259,6 @@ fn assert_swept(planted: &[std::path::PathBuf; 3], what: &str) {
     );
 }
 
-#[test]
 fn refresh_login_and_logout_sweep_their_profiles_stale_temp_files() {
     let server = token_server();
     let scratch = expired_session(&server);
@@ -287,3 +283,10 @@ fn refresh_login_and_logout_sweep_their_profiles_stale_temp_files() {
     scratch.run(&["token"]).expect(0);
     assert!(planted[0].exists());
 }
+
+crate::tests![
+    a_refresh_killed_mid_write_leaves_the_old_or_the_new_session,
+    a_login_killed_mid_write_leaves_the_old_or_the_new_session,
+    config_set_killed_mid_write_leaves_the_old_or_the_new_config,
+    refresh_login_and_logout_sweep_their_profiles_stale_temp_files
+];

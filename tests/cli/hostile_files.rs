@@ -131,7 +131,6 @@ fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
 
 // 1. Profile names
 
-#[test]
 fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
     let long = long_name();
     let all: Vec<&str> = BAD_NAMES.iter().copied().chain([long.as_str()]).collect();
@@ -202,7 +201,6 @@ fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
     }
 }
 
-#[test]
 fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
     for text in [
         "active = \"../x\"\n",
@@ -260,7 +258,6 @@ fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
     }
 }
 
-#[test]
 fn logout_all_leaves_files_whose_names_are_not_profiles() {
     let scratch = Scratch::new();
     signed_in(&scratch, "good", 3600, true);
@@ -294,7 +291,6 @@ fn logout_all_leaves_files_whose_names_are_not_profiles() {
 // 2. Modes
 
 #[cfg(unix)]
-#[test]
 fn files_are_private_under_umask_000_for_config_login_and_refresh() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -347,7 +343,6 @@ fn files_are_private_under_umask_000_for_config_login_and_refresh() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
     use std::os::unix::fs::PermissionsExt;
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
@@ -387,7 +382,6 @@ fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
 // 3. Links and directories
 
 #[cfg(unix)]
-#[test]
 fn a_planted_lock_file_link_is_not_followed() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, -60);
@@ -401,7 +395,6 @@ fn a_planted_lock_file_link_is_not_followed() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_symlinked_token_file_is_neither_read_nor_written_through() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     // An expired session with a refresh token: `token` would refresh and save it.
@@ -434,7 +427,6 @@ fn a_symlinked_token_file_is_neither_read_nor_written_through() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_directory_at_the_token_path_is_refused_and_left_alone() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -457,7 +449,6 @@ fn a_directory_at_the_token_path_is_refused_and_left_alone() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_symlinked_config_toml_is_followed_and_the_link_survives_a_write() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -492,7 +483,6 @@ fn a_symlinked_config_toml_is_followed_and_the_link_survives_a_write() {
 
 // 4. Temporary files
 
-#[test]
 fn a_failed_write_leaves_no_temporary_file() {
     // The token file turns into a non-empty directory while the refresh is in flight:
     // the new tokens cannot be renamed into place.
@@ -546,7 +536,6 @@ fn damaged_contents() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-#[test]
 fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
     // access_denied: the login does not complete, so it must not replace the file either.
     let server = fake_provider(|_, _| fake::json(400, json!({"error": "access_denied"})));
@@ -603,7 +592,6 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
     }
 }
 
-#[test]
 fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     for text in [
@@ -643,7 +631,6 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
 
 // 6. An unusable config directory
 
-#[test]
 fn an_unusable_config_directory_is_reported_before_the_device_flow() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -716,7 +703,6 @@ fn status_json(scratch: &Scratch) -> Value {
     run.json()
 }
 
-#[test]
 fn absurd_times_in_the_token_file_show_sensibly() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -753,7 +739,6 @@ fn absurd_times_in_the_token_file_show_sensibly() {
     assert!(server.all().is_empty(), "status never refreshes");
 }
 
-#[test]
 fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -798,7 +783,6 @@ fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     one_line_error(&run, "the clock went back");
 }
 
-#[test]
 fn a_token_issued_after_it_expired_is_refreshed_once() {
     // The provider sends no expires_in: the inverted lifetime must not be carried over.
     let server = fake_provider(|_, _| {
@@ -820,7 +804,6 @@ fn a_token_issued_after_it_expired_is_refreshed_once() {
     assert_eq!(server.requests("/token").len(), 1);
 }
 
-#[test]
 fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
     let year = 365 * 86_400;
     for (expires_in, capped) in [
@@ -865,3 +848,23 @@ fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
         assert_eq!(server.requests("/token").len(), 1, "{expires_in}");
     }
 }
+
+crate::tests![
+    invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched,
+    a_hand_edited_config_naming_an_invalid_profile_changes_nothing,
+    logout_all_leaves_files_whose_names_are_not_profiles,
+    files_are_private_under_umask_000_for_config_login_and_refresh,
+    a_token_file_others_can_read_is_warned_about_except_in_a_prompt,
+    a_planted_lock_file_link_is_not_followed,
+    a_symlinked_token_file_is_neither_read_nor_written_through,
+    a_directory_at_the_token_path_is_refused_and_left_alone,
+    a_symlinked_config_toml_is_followed_and_the_link_survives_a_write,
+    a_failed_write_leaves_no_temporary_file,
+    damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte,
+    broken_config_files_are_named_with_the_fix_and_left_byte_for_byte,
+    an_unusable_config_directory_is_reported_before_the_device_flow,
+    absurd_times_in_the_token_file_show_sensibly,
+    a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call,
+    a_token_issued_after_it_expired_is_refreshed_once,
+    absurd_provider_lifetimes_are_capped_and_warned_about_once
+];

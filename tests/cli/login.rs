@@ -3,7 +3,6 @@
 use crate::support::*;
 use std::time::Duration;
 
-#[test]
 fn approved_login_stores_private_tokens_that_the_provider_accepts() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -77,7 +76,6 @@ fn approved_login_stores_private_tokens_that_the_provider_accepts() {
     );
 }
 
-#[test]
 fn denied_login_exits_5_and_writes_nothing() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -90,7 +88,6 @@ fn denied_login_exits_5_and_writes_nothing() {
     assert!(!scratch.token_file("p").exists());
 }
 
-#[test]
 fn expired_code_exits_5_without_polling_past_the_deadline() {
     let provider = Provider::with(&["--device-ttl", "3"]);
     let scratch = Scratch::new();
@@ -105,7 +102,6 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
     assert_eq!(provider.device_code_polls(), 2);
 }
 
-#[test]
 fn two_profiles_stay_separate() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -132,7 +128,6 @@ fn two_profiles_stay_separate() {
     scratch.run(&["--profile", "work", "status"]).expect(0);
 }
 
-#[test]
 fn config_use_and_overrides_choose_the_profile() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -178,7 +173,6 @@ fn config_use_and_overrides_choose_the_profile() {
     assert_eq!(status(&[], None), ("staging".into(), "config".into()));
 }
 
-#[test]
 fn login_with_a_valid_session_does_nothing_unless_forced() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -205,7 +199,6 @@ fn login_with_a_valid_session_does_nothing_unless_forced() {
     assert_ne!(scratch.tokens("p")["access_token"], old);
 }
 
-#[test]
 fn one_off_issuer_and_client_id_need_no_profile() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -236,7 +229,6 @@ fn one_off_issuer_and_client_id_need_no_profile() {
 }
 
 #[cfg(unix)]
-#[test]
 fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -261,7 +253,6 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
 }
 
 #[cfg(unix)]
-#[test]
 fn token_file_is_private_even_under_umask_000() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -287,7 +278,6 @@ fn token_file_is_private_even_under_umask_000() {
 
 /// The README's first command: build, start the bundled provider, sign in.
 #[cfg(unix)]
-#[test]
 fn readme_try_local_script_signs_in() {
     node_modules();
     let mut cmd = std::process::Command::new(repo().join("tests/try-local.sh"));
@@ -308,7 +298,6 @@ fn readme_try_local_script_signs_in() {
     );
 }
 
-#[test]
 fn verbose_log_shows_requests_but_no_secret() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -337,7 +326,6 @@ fn verbose_log_shows_requests_but_no_secret() {
     }
 }
 
-#[test]
 fn login_over_a_damaged_token_file_warns_then_replaces_it() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -353,7 +341,6 @@ fn login_over_a_damaged_token_file_warns_then_replaces_it() {
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "frank");
 }
 
-#[test]
 fn a_one_off_issuer_never_receives_the_saved_client_secret() {
     use crate::fake::{self, FakeServer};
     use serde_json::json;
@@ -393,3 +380,19 @@ fn a_one_off_issuer_never_receives_the_saved_client_secret() {
         assert_eq!(req.header("authorization"), None);
     }
 }
+
+crate::tests![
+    approved_login_stores_private_tokens_that_the_provider_accepts,
+    denied_login_exits_5_and_writes_nothing,
+    expired_code_exits_5_without_polling_past_the_deadline,
+    two_profiles_stay_separate,
+    config_use_and_overrides_choose_the_profile,
+    login_with_a_valid_session_does_nothing_unless_forced,
+    one_off_issuer_and_client_id_need_no_profile,
+    ctrl_c_while_waiting_exits_130_and_leaves_no_file,
+    token_file_is_private_even_under_umask_000,
+    readme_try_local_script_signs_in,
+    verbose_log_shows_requests_but_no_secret,
+    login_over_a_damaged_token_file_warns_then_replaces_it,
+    a_one_off_issuer_never_receives_the_saved_client_secret
+];

@@ -27,7 +27,6 @@ fn token() -> fake::Response {
     )
 }
 
-#[test]
 fn server_errors_back_off_exponentially_then_polling_recovers() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -57,7 +56,6 @@ fn server_errors_back_off_exponentially_then_polling_recovers() {
     );
 }
 
-#[test]
 fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 5),
@@ -78,7 +76,6 @@ fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() 
     assert!(!scratch.token_file("p").exists());
 }
 
-#[test]
 fn slow_down_adds_five_seconds() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -92,7 +89,6 @@ fn slow_down_adds_five_seconds() {
     assert!(gaps[0] >= 5.9 && gaps[0] < 7.5, "1 s + 5 s: {gaps:?}");
 }
 
-#[test]
 fn github_dialect_form_bodies_and_errors_with_200() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => fake::form(
@@ -129,7 +125,6 @@ fn github_dialect_form_bodies_and_errors_with_200() {
     );
 }
 
-#[test]
 fn access_denied_description_reaches_the_user() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 60),
@@ -144,7 +139,6 @@ fn access_denied_description_reaches_the_user() {
     assert!(run.stderr.contains("The user said no"), "{}", run.stderr);
 }
 
-#[test]
 fn html_discovery_page_is_reported_with_url_and_status() {
     let server = FakeServer::start(|_, _| fake::html(200));
     let scratch = Scratch::new();
@@ -165,7 +159,6 @@ fn html_discovery_page_is_reported_with_url_and_status() {
     );
 }
 
-#[test]
 fn unreachable_issuer_exits_4_with_one_line() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "http://127.0.0.1:9", "cli");
@@ -179,7 +172,6 @@ fn pending(status: u16) -> fake::Response {
     fake::json(status, json!({"error": "authorization_pending"}))
 }
 
-#[test]
 fn the_advertised_interval_is_honoured_between_polls() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(2, 60),
@@ -203,7 +195,6 @@ fn the_advertised_interval_is_honoured_between_polls() {
 
 /// sigstore/sigstore#2381: no `interval` must not mean a busy loop. The rule itself (and
 /// the clamps) are unit-tested on `PollState`; this is the one real 5 s wait.
-#[test]
 fn a_missing_interval_means_five_seconds() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => fake::json(
@@ -222,7 +213,6 @@ fn a_missing_interval_means_five_seconds() {
     );
 }
 
-#[test]
 fn an_interval_of_zero_is_clamped_to_a_second() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(0, 60),
@@ -239,7 +229,6 @@ fn an_interval_of_zero_is_clamped_to_a_second() {
 
 /// GitHub sends `slow_down` with HTTP 200 and its new interval; the larger of that and
 /// old + 5 s wins, and it stays for every later poll (cli/cli#9370).
-#[test]
 fn slow_down_with_a_larger_interval_takes_it_for_good() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -258,7 +247,6 @@ fn slow_down_with_a_larger_interval_takes_it_for_good() {
     assert!(gaps[1] >= 6.95 && gaps[1] < 8.0, "and it stays: {gaps:?}");
 }
 
-#[test]
 fn a_dropped_connection_while_polling_backs_off_and_recovers() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -275,7 +263,6 @@ fn a_dropped_connection_while_polling_backs_off_and_recovers() {
     );
 }
 
-#[test]
 fn a_poll_that_times_out_backs_off_and_recovers() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -294,7 +281,6 @@ fn a_poll_that_times_out_backs_off_and_recovers() {
     );
 }
 
-#[test]
 fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 60),
@@ -314,3 +300,20 @@ fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
     );
     assert_eq!(server.requests("/token").len(), 1);
 }
+
+crate::tests![
+    server_errors_back_off_exponentially_then_polling_recovers,
+    provider_unreachable_until_the_code_expires_exits_4_without_a_late_request,
+    slow_down_adds_five_seconds,
+    github_dialect_form_bodies_and_errors_with_200,
+    access_denied_description_reaches_the_user,
+    html_discovery_page_is_reported_with_url_and_status,
+    unreachable_issuer_exits_4_with_one_line,
+    the_advertised_interval_is_honoured_between_polls,
+    a_missing_interval_means_five_seconds,
+    an_interval_of_zero_is_clamped_to_a_second,
+    slow_down_with_a_larger_interval_takes_it_for_good,
+    a_dropped_connection_while_polling_backs_off_and_recovers,
+    a_poll_that_times_out_backs_off_and_recovers,
+    an_error_description_with_http_200_ends_the_flow_and_is_shown
+];

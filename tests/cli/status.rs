@@ -2,7 +2,6 @@
 
 use crate::support::*;
 
-#[test]
 fn states_and_exit_codes() {
     let cases = [
         (3600, true, "valid", 0),
@@ -29,7 +28,6 @@ fn states_and_exit_codes() {
     assert_eq!(run.json()["state"], "none");
 }
 
-#[test]
 fn human_status_names_profile_user_and_time_left() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -55,7 +53,6 @@ fn human_status_names_profile_user_and_time_left() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
-#[test]
 fn not_signed_in_explains_on_stderr_and_exits_3() {
     let scratch = Scratch::new();
     // No such profile: logging in would fail, so the hint is to add it.
@@ -77,7 +74,6 @@ fn not_signed_in_explains_on_stderr_and_exits_3() {
     );
 }
 
-#[test]
 fn damaged_token_file_names_the_file_and_the_fix() {
     let scratch = Scratch::new();
     std::fs::create_dir_all(scratch.config_dir()).unwrap();
@@ -97,7 +93,6 @@ fn damaged_token_file_names_the_file_and_the_fix() {
 }
 
 #[cfg(unix)]
-#[test]
 fn readable_token_file_gets_a_warning() {
     use std::os::unix::fs::PermissionsExt;
     let scratch = Scratch::new();
@@ -123,7 +118,6 @@ fn readable_token_file_gets_a_warning() {
     );
 }
 
-#[test]
 fn logout_forgets_the_tokens_and_is_idempotent() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -147,7 +141,6 @@ fn two_profiles(scratch: &Scratch) {
     scratch.run(&["config", "use", "prod"]).expect(0);
 }
 
-#[test]
 fn short_is_one_line_for_a_prompt() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -173,7 +166,6 @@ fn short_is_one_line_for_a_prompt() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
-#[test]
 fn short_is_silent_without_a_session() {
     // No config at all, then a profile that never signed in.
     let scratch = Scratch::new();
@@ -186,7 +178,6 @@ fn short_is_silent_without_a_session() {
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
 }
 
-#[test]
 fn short_never_writes_to_stderr_whatever_is_broken() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -241,7 +232,6 @@ fn short_never_writes_to_stderr_whatever_is_broken() {
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
 }
 
-#[test]
 fn format_fills_the_placeholders() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -268,7 +258,6 @@ fn format_fills_the_placeholders() {
     assert_eq!(run.stdout, "");
 }
 
-#[test]
 fn unknown_placeholder_is_a_usage_error() {
     let scratch = Scratch::new();
     let run = scratch.run(&["status", "--format", "{profile} {token}"]);
@@ -286,7 +275,6 @@ fn unknown_placeholder_is_a_usage_error() {
     scratch.run(&["status", "--short", "--json"]).expect(2);
 }
 
-#[test]
 fn json_is_a_stable_object_without_secrets() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -324,7 +312,6 @@ fn json_is_a_stable_object_without_secrets() {
     assert!(!run.stdout.contains("secret"), "{}", run.stdout);
 }
 
-#[test]
 fn all_lists_every_profile_and_marks_the_one_in_use() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -398,7 +385,6 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
 }
 
-#[test]
 fn all_explains_a_broken_token_file_without_hiding_the_others() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -429,7 +415,6 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
     assert_eq!(run.json().as_array().unwrap().len(), 2);
 }
 
-#[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -445,3 +430,21 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let human = scratch.run(&["status", "--color", "always"]);
     assert!(human.stdout.contains("\x1b["), "{:?}", human.stdout);
 }
+
+crate::tests![
+    states_and_exit_codes,
+    human_status_names_profile_user_and_time_left,
+    not_signed_in_explains_on_stderr_and_exits_3,
+    damaged_token_file_names_the_file_and_the_fix,
+    readable_token_file_gets_a_warning,
+    logout_forgets_the_tokens_and_is_idempotent,
+    short_is_one_line_for_a_prompt,
+    short_is_silent_without_a_session,
+    short_never_writes_to_stderr_whatever_is_broken,
+    format_fills_the_placeholders,
+    unknown_placeholder_is_a_usage_error,
+    json_is_a_stable_object_without_secrets,
+    all_lists_every_profile_and_marks_the_one_in_use,
+    all_explains_a_broken_token_file_without_hiding_the_others,
+    colour_only_when_asked_or_on_a_terminal
+];

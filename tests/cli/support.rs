@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub use crate::harness::{require, skip};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -192,7 +193,7 @@ pub fn node_modules() -> &'static PathBuf {
     DIR.get_or_init(|| {
         let dir = repo().join("tests/oidc");
         if !dir.join("node_modules/oidc-provider/package.json").exists() {
-            let status = Command::new("npm")
+            let status = Command::new(require("npm"))
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&dir)
                 .status()
@@ -219,7 +220,7 @@ impl Provider {
     /// `args` go to tests/oidc/server.mjs (`--device-ttl 2`, `--access-ttl 60`, ...).
     pub fn with(args: &[&str]) -> Provider {
         let dir = node_modules();
-        let mut child = Command::new("node")
+        let mut child = Command::new(require("node"))
             .arg(dir.join("server.mjs"))
             .args(args)
             .stdin(Stdio::piped())
@@ -309,7 +310,7 @@ impl Drop for Provider {
 
 /// The scripted person: approves (or denies) `user_code` through the provider's pages.
 pub fn act_as_user(issuer: &str, user_code: &str, login: &str, deny: bool) {
-    let mut cmd = Command::new("node");
+    let mut cmd = Command::new(require("node"));
     cmd.arg(node_modules().join("user.mjs"))
         .args(["--issuer", issuer, "--code", user_code, "--login", login]);
     if deny {
@@ -444,18 +445,23 @@ pub fn run_with_input(mut cmd: Command, input: &str) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
-/// Runs the openssl command line in `dir`; `None` when openssl is missing or fails.
-pub fn openssl(dir: &Path, args: &str) -> Option<()> {
-    let out = Command::new("openssl")
+/// Runs the openssl command line in `dir`, which must succeed (the test skips without
+/// openssl).
+pub fn openssl(dir: &Path, args: &str) {
+    let out = Command::new(require("openssl"))
         .args(args.split_whitespace())
         .current_dir(dir)
         .output()
-        .ok()?;
-    out.status.success().then_some(())
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A self-signed certificate for 127.0.0.1 in `dir`: (`STEM-cert.pem`, `STEM-key.pem`).
-pub fn self_signed(dir: &Path, stem: &str) -> Option<(PathBuf, PathBuf)> {
+pub fn self_signed(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (format!("{stem}-cert.pem"), format!("{stem}-key.pem"));
     openssl(
         dir,
@@ -463,8 +469,8 @@ pub fn self_signed(dir: &Path, stem: &str) -> Option<(PathBuf, PathBuf)> {
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
              -keyout {key} -out {cert}"
         ),
-    )?;
-    Some((dir.join(cert), dir.join(key)))
+    );
+    (dir.join(cert), dir.join(key))
 }
 
 /// An HTTPS server on 127.0.0.1 from Python's http.server and ssl, for what a test needs
@@ -479,7 +485,7 @@ pub struct TlsServer {
 }
 
 impl TlsServer {
-    pub fn start(cert: &Path, key: &Path, handler: &str, args: &[&str]) -> Option<TlsServer> {
+    pub fn start(cert: &Path, key: &Path, handler: &str, args: &[&str]) -> TlsServer {
         let script = format!(
             "import http.server, json, ssl, sys\n\
              args = sys.argv[3:]\n\
@@ -492,29 +498,31 @@ impl TlsServer {
              print(s.server_address[1], flush=True)\n\
              s.serve_forever()\n"
         );
-        let mut child = Command::new("python3")
+        let mut child = Command::new(require("python3"))
             .args(["-c", &script])
             .arg(cert)
             .arg(key)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
-            .ok()?;
+            .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        stdout.read_line(&mut line).ok()?;
+        let _ = stdout.read_line(&mut line);
         let Ok(port) = line.trim().parse() else {
             let _ = child.kill();
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
             let _ = child.wait();
-            return None;
+            panic!("the python3 TLS server did not start: {err}");
         };
-        Some(TlsServer {
+        TlsServer {
             child,
             port,
             stdout,
-        })
+        }
     }
 
     pub fn url(&self) -> String {

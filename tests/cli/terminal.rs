@@ -19,7 +19,7 @@ fn in_terminal(scratch: &Scratch, args: &[&str], envs: &[(&str, &str)], input: &
         .chain(args.iter().copied())
         .map(quote)
         .collect();
-    let mut cmd = Command::new("script");
+    let mut cmd = Command::new(require("script"));
     clean_env(&mut cmd);
     cmd.env_remove("CI")
         .env("KEYCARD_CONFIG_DIR", scratch.config_dir());
@@ -40,7 +40,6 @@ fn in_terminal(scratch: &Scratch, args: &[&str], envs: &[(&str, &str)], input: &
     Run::from(child.wait_with_output().unwrap())
 }
 
-#[test]
 fn config_remove_asks_on_a_terminal() {
     let scratch = Scratch::new();
     scratch.add_profile("x", "https://id.example.com", "c");
@@ -56,7 +55,6 @@ fn config_remove_asks_on_a_terminal() {
     assert!(!scratch.config_toml().contains("[profiles.x]"));
 }
 
-#[test]
 fn logout_asks_on_a_terminal_unless_yes() {
     let scratch = Scratch::new();
     scratch.add_profile("x", "https://id.example.com", "c");
@@ -153,7 +151,6 @@ fn wait_for(path: &Path) -> Option<String> {
     None
 }
 
-#[test]
 fn browser_opens_the_complete_link_only_where_a_person_can_see_it() {
     let case = BrowserCase::new();
     let recorder = case.browser("recorder");
@@ -191,3 +188,9 @@ fn browser_opens_the_complete_link_only_where_a_person_can_see_it() {
     assert_eq!(wait_for(&case.opened), None, "stderr is not a terminal");
     assert!(case.server.requests("/token").len() >= 6);
 }
+
+crate::tests![
+    config_remove_asks_on_a_terminal,
+    logout_asks_on_a_terminal_unless_yes,
+    browser_opens_the_complete_link_only_where_a_person_can_see_it
+];

@@ -37,7 +37,6 @@ fn file_token(scratch: &Scratch, profile: &str, key: &str) -> String {
     scratch.tokens(profile)[key].as_str().unwrap().to_string()
 }
 
-#[test]
 fn a_valid_cached_token_is_printed_without_any_request() {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
@@ -74,7 +73,6 @@ fn a_valid_cached_token_is_printed_without_any_request() {
     assert_eq!(seen.load(Ordering::SeqCst), 0, "token made a request");
 }
 
-#[test]
 fn without_a_session_token_exits_3_and_says_how_to_sign_in() {
     let scratch = Scratch::new();
     scratch.add_profile("work", "https://id.example.com", "cli");
@@ -99,7 +97,6 @@ fn without_a_session_token_exits_3_and_says_how_to_sign_in() {
     );
 }
 
-#[test]
 fn min_ttl_is_parsed_like_a_person_writes_it() {
     let scratch = Scratch::new();
     let run = scratch.run(&["token", "--min-ttl", "soon"]);
@@ -107,7 +104,6 @@ fn min_ttl_is_parsed_like_a_person_writes_it() {
     assert!(run.stderr.contains("30m"), "{}", run.stderr);
 }
 
-#[test]
 fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -140,7 +136,6 @@ fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     assert_eq!(provider.userinfo(again.stdout.trim_end()).0, 200);
 }
 
-#[test]
 fn five_second_tokens_are_not_refreshed_on_every_call() {
     let provider = Provider::with(&["--access-ttl", "4"]);
     let scratch = provider_session(&provider, "p");
@@ -162,7 +157,6 @@ fn five_second_tokens_are_not_refreshed_on_every_call() {
     assert_eq!(provider.token_requests("refresh_token"), 1);
 }
 
-#[test]
 fn sixteen_processes_at_once_cause_one_refresh() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -204,7 +198,6 @@ fn sixteen_processes_at_once_cause_one_refresh() {
     assert_eq!(provider.userinfo(next.stdout.trim_end()).0, 200);
 }
 
-#[test]
 fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -232,7 +225,6 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
     scratch.run(&["--profile", "p", "status"]).expect(0);
 }
 
-#[test]
 fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
     // Port 9 on loopback: nothing listens, the connection is refused at once.
     // Inside the five-minute margin, but still valid for a minute.
@@ -251,7 +243,6 @@ fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
     assert!(!run.stderr.contains("secret"), "{}", run.stderr);
 }
 
-#[test]
 fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
     let server = FakeServer::start(|_, _| fake::html(502));
     let scratch = endpoint_session(&server.url, -10);
@@ -264,7 +255,6 @@ fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
     assert_eq!(refresh.form("client_id").as_deref(), Some("cli"));
 }
 
-#[test]
 fn whoami_prints_the_userinfo_claims_refreshing_first() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -283,7 +273,6 @@ fn whoami_prints_the_userinfo_claims_refreshing_first() {
     nobody.run(&["--profile", "p", "whoami"]).expect(3);
 }
 
-#[test]
 fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -311,7 +300,6 @@ fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
     assert_eq!(provider.stats()["userinfo_requests"], 0);
 }
 
-#[test]
 fn logout_revokes_the_session_at_the_provider() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -333,7 +321,6 @@ fn logout_revokes_the_session_at_the_provider() {
     assert!(again.stderr.contains("No credentials on file."));
 }
 
-#[test]
 fn logout_no_revoke_only_forgets() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -345,7 +332,6 @@ fn logout_no_revoke_only_forgets() {
     assert!(provider.is_active(&refresh));
 }
 
-#[test]
 fn logout_deletes_the_tokens_even_when_revocation_fails() {
     let server = FakeServer::start(|_, _| fake::json(503, json!({})));
     let scratch = endpoint_session(&server.url, 3600);
@@ -367,7 +353,6 @@ fn logout_deletes_the_tokens_even_when_revocation_fails() {
     );
 }
 
-#[test]
 fn logout_all_signs_out_of_every_profile() {
     let scratch = Scratch::new();
     scratch.add_profile("a", "https://a.example.com", "cli");
@@ -392,7 +377,6 @@ fn logout_all_signs_out_of_every_profile() {
     assert!(none.stderr.contains("No credentials on file."));
 }
 
-#[test]
 fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
     // The first refresh hangs (the provider is slow); the second is answered at once.
     let arrived = Arc::new(AtomicUsize::new(0));
@@ -435,7 +419,6 @@ fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
     );
 }
 
-#[test]
 fn a_cached_token_endpoint_that_answers_404_is_rediscovered() {
     let server = FakeServer::start(|req, _| {
         let base = format!("http://{}", req.header("host").unwrap());
@@ -476,7 +459,6 @@ fn a_cached_token_endpoint_that_answers_404_is_rediscovered() {
     );
 }
 
-#[test]
 fn status_check_validates_online_and_catches_a_revoked_session() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -512,7 +494,6 @@ fn status_check_validates_online_and_catches_a_revoked_session() {
     assert!(copy.token_file("p").exists(), "the check deletes nothing");
 }
 
-#[test]
 fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
@@ -545,7 +526,6 @@ fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
     );
 }
 
-#[test]
 fn a_refused_access_token_revocation_after_the_refresh_token_still_counts() {
     // Google: revoking the refresh token revokes its access tokens, and revoking one of
     // those afterwards answers 400 invalid_token.
@@ -566,7 +546,6 @@ fn a_refused_access_token_revocation_after_the_refresh_token_still_counts() {
     assert_eq!(server.requests("/revoke").len(), 2);
 }
 
-#[test]
 fn a_refused_client_is_not_a_reason_to_sign_in_again() {
     let server = FakeServer::start(|_, _| {
         fake::json(
@@ -581,7 +560,6 @@ fn a_refused_client_is_not_a_reason_to_sign_in_again() {
     assert!(run.stderr.contains("client_secret"), "{}", run.stderr);
 }
 
-#[test]
 fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
     let server =
         FakeServer::start(|_, _| fake::json(503, json!({"error": "temporarily_unavailable"})));
@@ -598,7 +576,6 @@ fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
     scratch.run(&["token"]).expect(4);
 }
 
-#[test]
 fn status_check_json_reports_a_failed_check_in_the_object() {
     let server = FakeServer::start(|_, _| fake::json(400, json!({"error": "invalid_grant"})));
     let scratch = endpoint_session(&server.url, -10);
@@ -615,7 +592,6 @@ fn status_check_json_reports_a_failed_check_in_the_object() {
     );
 }
 
-#[test]
 fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
     let server = FakeServer::start(|_, _| {
         std::thread::sleep(Duration::from_secs(7));
@@ -635,3 +611,30 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
     assert!(run.stderr.contains("within 5s"), "{}", run.stderr);
     assert!(took < Duration::from_millis(6500), "logout took {took:?}");
 }
+
+crate::tests![
+    a_valid_cached_token_is_printed_without_any_request,
+    without_a_session_token_exits_3_and_says_how_to_sign_in,
+    min_ttl_is_parsed_like_a_person_writes_it,
+    an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept,
+    five_second_tokens_are_not_refreshed_on_every_call,
+    sixteen_processes_at_once_cause_one_refresh,
+    a_refused_refresh_exits_3_and_keeps_the_tokens,
+    an_unreachable_provider_falls_back_to_a_token_that_still_works,
+    a_server_error_during_refresh_is_exit_4_once_the_token_expired,
+    whoami_prints_the_userinfo_claims_refreshing_first,
+    whoami_without_a_userinfo_endpoint_shows_the_id_token_claims,
+    logout_revokes_the_session_at_the_provider,
+    logout_no_revoke_only_forgets,
+    logout_deletes_the_tokens_even_when_revocation_fails,
+    logout_all_signs_out_of_every_profile,
+    a_keycard_killed_while_refreshing_does_not_block_the_next,
+    a_cached_token_endpoint_that_answers_404_is_rediscovered,
+    status_check_validates_online_and_catches_a_revoked_session,
+    verbose_refresh_and_revocation_show_requests_but_no_secret,
+    a_refused_access_token_revocation_after_the_refresh_token_still_counts,
+    a_refused_client_is_not_a_reason_to_sign_in_again,
+    a_temporarily_unavailable_provider_is_trouble_not_a_refusal,
+    status_check_json_reports_a_failed_check_in_the_object,
+    logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway
+];

@@ -44,7 +44,6 @@ fn token() -> fake::Response {
     )
 }
 
-#[test]
 fn a_hung_provider_times_out_after_the_profiles_timeout() {
     let server = FakeServer::start(|_, _| device().after(Duration::from_secs(3)));
     let scratch = Scratch::new();
@@ -67,7 +66,6 @@ fn a_hung_provider_times_out_after_the_profiles_timeout() {
     bad.expect(2);
 }
 
-#[test]
 fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
     // One byte a second never trips a read timeout; only the overall `timeout` ends it.
     for body_only in [false, true] {
@@ -93,7 +91,6 @@ fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
     }
 }
 
-#[test]
 fn oversized_answers_are_refused() {
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
     let server = FakeServer::start(move |_, _| fake::text(200, "application/json", &big));
@@ -108,7 +105,6 @@ fn oversized_answers_are_refused() {
     );
 }
 
-#[test]
 fn non_json_answers_name_url_status_and_content_type() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(),
@@ -140,7 +136,6 @@ fn non_json_answers_name_url_status_and_content_type() {
     );
 }
 
-#[test]
 fn same_origin_redirects_are_followed() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/.well-known/openid-configuration", _) => {
@@ -167,7 +162,6 @@ fn same_origin_redirects_are_followed() {
     assert_eq!(moved.form("device_code").as_deref(), Some("dc-1"));
 }
 
-#[test]
 fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
     let elsewhere = FakeServer::start(|_, _| device());
     let other_port = elsewhere.url.clone();
@@ -203,7 +197,6 @@ fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
     assert!(server.requests("/elsewhere").is_empty());
 }
 
-#[test]
 fn https_proxy_carries_requests_to_remote_hosts() {
     let proxy = FakeProxy::start();
     let scratch = Scratch::new();
@@ -222,7 +215,6 @@ fn https_proxy_carries_requests_to_remote_hosts() {
     assert_eq!(proxy.seen().len(), 2);
 }
 
-#[test]
 fn no_proxy_and_loopback_go_direct() {
     let proxy = FakeProxy::start();
     let scratch = Scratch::new();
@@ -262,7 +254,6 @@ fn no_proxy_and_loopback_go_direct() {
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
 }
 
-#[test]
 fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.test", "cli");
@@ -286,7 +277,6 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
     assert!(run.stderr.contains("SOCKS"), "{}", run.stderr);
 }
 
-#[test]
 fn a_bad_ca_file_is_named() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.test", "cli");
@@ -323,7 +313,7 @@ struct TlsProvider {
 
 impl TlsProvider {
     fn start(dir: &std::path::Path) -> TlsProvider {
-        let openssl = |args: &str| openssl(dir, args).expect("openssl makes the test certificates");
+        let openssl = |args: &str| openssl(dir, args);
         openssl(
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=keycard-test-CA \
              -keyout ca-key.pem -out ca.pem",
@@ -352,8 +342,7 @@ impl TlsProvider {
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)"#;
-        let server = TlsServer::start(&dir.join("cert.pem"), &dir.join("key.pem"), handler, &[])
-            .expect("python3 serves the test provider over TLS");
+        let server = TlsServer::start(&dir.join("cert.pem"), &dir.join("key.pem"), handler, &[]);
         TlsProvider {
             url: server.url(),
             _server: server,
@@ -362,7 +351,6 @@ impl TlsProvider {
     }
 }
 
-#[test]
 fn a_private_ca_is_trusted_only_through_ca_file() {
     let scratch = Scratch::new();
     let tls = TlsProvider::start(scratch.path());
@@ -387,7 +375,6 @@ fn a_private_ca_is_trusted_only_through_ca_file() {
     assert_eq!(scratch.tokens("p")["access_token"], "at-tls");
 }
 
-#[test]
 fn a_whole_sign_in_goes_through_the_https_proxy() {
     let scratch = Scratch::new();
     let tls = TlsProvider::start(scratch.path());
@@ -415,3 +402,18 @@ fn a_whole_sign_in_goes_through_the_https_proxy() {
         );
     }
 }
+
+crate::tests![
+    a_hung_provider_times_out_after_the_profiles_timeout,
+    a_provider_that_drips_its_answer_is_cut_off_by_the_timeout,
+    oversized_answers_are_refused,
+    non_json_answers_name_url_status_and_content_type,
+    same_origin_redirects_are_followed,
+    redirects_to_another_host_or_scheme_or_a_post_302_are_refused,
+    https_proxy_carries_requests_to_remote_hosts,
+    no_proxy_and_loopback_go_direct,
+    an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value,
+    a_bad_ca_file_is_named,
+    a_private_ca_is_trusted_only_through_ca_file,
+    a_whole_sign_in_goes_through_the_https_proxy
+];
