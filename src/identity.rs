@@ -96,11 +96,11 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn any_string_is_an_identity_or_none(raw in "\\PC{0,64}") {

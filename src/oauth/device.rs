@@ -398,7 +398,6 @@ mod tests {
 
     mod properties {
         use super::super::*;
-        use crate::oauth::hostile;
         use proptest::prelude::*;
 
         /// An OAuth error code with an interval, or `None` for trouble (Outcome is not Clone).
@@ -430,7 +429,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn every_wait_is_within_one_to_sixty_seconds(
