@@ -36,7 +36,8 @@ macro_rules! tests {
 const DEFAULT_THREADS: usize = 6;
 
 pub fn main(modules: &[&[Test]]) -> ExitCode {
-    let mut args = Arguments::from_args();
+    let (filters, rest) = split_filters(std::env::args().collect());
+    let mut args = Arguments::from_iter(rest);
     if args.test_threads.is_none() {
         args.test_threads = Some(
             std::env::var("RUST_TEST_THREADS")
@@ -46,16 +47,70 @@ pub fn main(modules: &[&[Test]]) -> ExitCode {
         );
     }
     install_panic_hook();
-    let trials = modules
+    // libtest-mimic takes one filter; libtest (and `cargo test -- a b`) any number.
+    let matches = |name: &str| {
+        filters.is_empty()
+            || filters.iter().any(|f| {
+                if args.exact {
+                    name == f
+                } else {
+                    name.contains(f.as_str())
+                }
+            })
+    };
+    // `KEYCARD_TEST_TIMES=1`: each test's wall time on stderr, to find the slow ones.
+    let times = std::env::var_os("KEYCARD_TEST_TIMES").is_some();
+    let all: Vec<&Test> = modules.iter().flat_map(|tests| tests.iter()).collect();
+    let chosen: Vec<&Test> = all
         .iter()
-        .flat_map(|tests| tests.iter())
+        .copied()
+        .filter(|t| matches(t.name.strip_prefix("cli::").unwrap_or(t.name)))
+        .collect();
+    if chosen.len() < all.len() && !args.list {
+        eprintln!("{} tests filtered out by name", all.len() - chosen.len());
+    }
+    let trials = chosen
+        .into_iter()
         .map(|test| {
             let run = test.run;
             let name = test.name.strip_prefix("cli::").unwrap_or(test.name);
-            Trial::ignorable_test(name, move || outcome(run))
+            Trial::ignorable_test(name, move || {
+                let started = std::time::Instant::now();
+                let result = outcome(run);
+                if times {
+                    eprintln!("{:>6.2}s {name}", started.elapsed().as_secs_f64());
+                }
+                result
+            })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// The command line's test name filters (its positional arguments), and the rest.
+fn split_filters(args: Vec<String>) -> (Vec<String>, Vec<String>) {
+    const TAKES_VALUE: &[&str] = &[
+        "--test-threads",
+        "--logfile",
+        "--skip",
+        "--color",
+        "--format",
+        "-Z",
+    ];
+    let mut args = args.into_iter();
+    let mut rest: Vec<String> = args.next().into_iter().collect();
+    let mut filters = Vec::new();
+    while let Some(arg) = args.next() {
+        if TAKES_VALUE.contains(&arg.as_str()) {
+            rest.push(arg);
+            rest.extend(args.next());
+        } else if arg.starts_with('-') {
+            rest.push(arg);
+        } else {
+            filters.push(arg);
+        }
+    }
+    (filters, rest)
 }
 
 /// Why a test did not run (the payload of its panic).

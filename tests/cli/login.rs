@@ -98,8 +98,13 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
     assert!(run.stderr.contains("expired"), "{}", run.stderr);
     assert!(!scratch.token_file("p").exists());
     assert!(started.elapsed() < Duration::from_secs(10));
-    // Interval 1 s, lifetime 3 s: polls at about 1 s and 2 s, none at or after 3 s.
-    assert_eq!(provider.device_code_polls(), 2);
+    // Interval 1 s, lifetime 3 s: polls at about 1 s and 2 s on an idle machine (fewer
+    // on a busy one), none at or after 3 s (exactly: the `schedule` unit tests).
+    assert!(
+        (1..=2).contains(&provider.device_code_polls()),
+        "{}",
+        provider.device_code_polls()
+    );
 }
 
 fn two_profiles_stay_separate() {

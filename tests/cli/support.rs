@@ -308,19 +308,25 @@ impl Drop for Provider {
     }
 }
 
-/// The scripted person: approves (or denies) `user_code` through the provider's pages.
+/// The scripted person: approves (or denies) `user_code` through the provider's pages
+/// (tests/oidc/user.mjs, run inside the test server: no extra node process per sign-in).
 pub fn act_as_user(issuer: &str, user_code: &str, login: &str, deny: bool) {
-    let mut cmd = Command::new(require("node"));
-    cmd.arg(node_modules().join("user.mjs"))
-        .args(["--issuer", issuer, "--code", user_code, "--login", login]);
-    if deny {
-        cmd.arg("--deny");
-    }
-    let out = cmd.output().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(format!("{issuer}/_test/user"))
+        .query("code", user_code)
+        .query("login", login)
+        .query("deny", if deny { "1" } else { "0" })
+        .send_empty()
+        .unwrap();
+    let said = resp.body_mut().read_to_string().unwrap_or_default();
     assert!(
-        out.status.success(),
-        "scripted user failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        resp.status().as_u16() == 200,
+        "scripted user failed ({}): {said}",
+        resp.status()
     );
 }
 

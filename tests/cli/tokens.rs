@@ -136,25 +136,41 @@ fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     assert_eq!(provider.userinfo(again.stdout.trim_end()).0, 200);
 }
 
-fn five_second_tokens_are_not_refreshed_on_every_call() {
-    let provider = Provider::with(&["--access-ttl", "4"]);
+/// Keycloak's five-minute tokens: used for the first half of their life, refreshed in the
+/// second, and the refreshed one is not refreshed again on the next call. Where a token
+/// is in its life is set in the file (issued and expiring around now), not waited for;
+/// the margins (150 s here) are far wider than any machine's slowness.
+fn five_minute_tokens_are_not_refreshed_on_every_call() {
+    let provider = Provider::with(&["--access-ttl", "300"]);
     let scratch = provider_session(&provider, "p");
+    let lifetime = |issued_ago: i64| {
+        let now = chrono::Utc::now();
+        scratch.edit_tokens("p", |t| {
+            t["issued_at"] = json!(now - chrono::TimeDelta::seconds(issued_ago));
+            t["expires_at"] = json!(now + chrono::TimeDelta::seconds(300 - issued_ago));
+        });
+    };
+    lifetime(60);
     for _ in 0..3 {
         scratch.run(&["--profile", "p", "token"]).expect(0);
     }
     assert_eq!(
         provider.token_requests("refresh_token"),
         0,
-        "a 4 s token is used for its first half"
+        "a 5-minute token is used for its first half"
     );
 
-    std::thread::sleep(Duration::from_millis(2500));
+    lifetime(240);
     let run = scratch.run(&["--profile", "p", "token"]);
     run.expect(0);
     assert_eq!(provider.token_requests("refresh_token"), 1);
     assert_eq!(provider.userinfo(run.stdout.trim_end()).0, 200);
     scratch.run(&["--profile", "p", "token"]).expect(0);
-    assert_eq!(provider.token_requests("refresh_token"), 1);
+    assert_eq!(
+        provider.token_requests("refresh_token"),
+        1,
+        "the refreshed 5-minute token is fresh"
+    );
 }
 
 fn sixteen_processes_at_once_cause_one_refresh() {
@@ -609,7 +625,10 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
     run.expect(0);
     assert!(!scratch.token_file("default").exists());
     assert!(run.stderr.contains("within 5s"), "{}", run.stderr);
-    assert!(took < Duration::from_millis(6500), "logout took {took:?}");
+    assert!(
+        took < Duration::from_secs(7),
+        "logout waited for the provider's answer: {took:?}"
+    );
 }
 
 crate::tests![
@@ -617,7 +636,7 @@ crate::tests![
     without_a_session_token_exits_3_and_says_how_to_sign_in,
     min_ttl_is_parsed_like_a_person_writes_it,
     an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept,
-    five_second_tokens_are_not_refreshed_on_every_call,
+    five_minute_tokens_are_not_refreshed_on_every_call,
     sixteen_processes_at_once_cause_one_refresh,
     a_refused_refresh_exits_3_and_keeps_the_tokens,
     an_unreachable_provider_falls_back_to_a_token_that_still_works,

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
 
+import { actAsUser } from './user.mjs';
+
 // oidc-provider prints its NOTICEs with console.info (i.e. to stdout); stdout is
 // reserved for the single issuer line, so route every console method to stderr.
 console.log = console.info = console.error;
@@ -262,6 +264,24 @@ provider.use(async (ctx, next) => {
       return;
     }
     ctx.body = stats;
+    return;
+  }
+  // The scripted user of user.mjs, run in this process: the same pages, cookies and
+  // redirects over HTTP, without starting a second node for every sign-in in the suite.
+  // POST /_test/user?code=USER_CODE&login=alice[&deny=1] -> 200 "approved" | "denied",
+  // or 409 with what went wrong.
+  if (ctx.path === '/_test/user' && ctx.method === 'POST') {
+    try {
+      ctx.body = await actAsUser({
+        issuer,
+        code: ctx.query.code,
+        login: ctx.query.login,
+        deny: ctx.query.deny === '1',
+      });
+    } catch (err) {
+      ctx.status = 409;
+      ctx.body = `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
+    }
     return;
   }
   const path = ctx.path;
