@@ -301,6 +301,63 @@ fn readme_try_local_script_signs_in() {
         "{}",
         run.stderr
     );
+    assert!(!run.stderr.contains("npm notice"), "{}", run.stderr);
+
+    // The commands it prints work as printed, from another directory.
+    let printed = |start: &str| {
+        run.stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start:?} in:\n{}", run.stderr))
+            .to_string()
+    };
+    let export = printed("export KEYCARD_CONFIG_DIR=");
+    let status = printed(&format!("{} status --short", env!("CARGO_BIN_EXE_keycard")));
+    let elsewhere = std::env::temp_dir();
+    let mut sh = std::process::Command::new(require("sh"));
+    clean_env(&mut sh);
+    let again = Run::from(
+        sh.args(["-c", &format!("{export}; {status}")])
+            .current_dir(&elsewhere)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        again.expect(0).stdout.starts_with("local:valid"),
+        "{}",
+        again.stdout
+    );
+
+    // The provider restarted as printed (on the same port) signs the profile in again.
+    let restart = printed("node ");
+    let restart = restart.split(" >").next().unwrap();
+    let mut node = std::process::Command::new(require("sh"));
+    let mut provider = node
+        .args(["-c", &format!("exec {restart}")])
+        .current_dir(&elsewhere)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(provider.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert!(ready.contains(&issuer), "{ready} is not {issuer}");
+    let config_dir = export.trim_start_matches("export KEYCARD_CONFIG_DIR=");
+    let mut login = keycard_bare();
+    login
+        .env("KEYCARD_CONFIG_DIR", config_dir)
+        .args(["login", "--force"]);
+    let pending = PendingLogin::start(login);
+    act_as_user(&issuer, &pending.user_code(), "dana", false);
+    let relogin = pending.finish();
+    let _ = provider.kill();
+    let _ = provider.wait();
+    relogin.expect(0);
 }
 
 fn verbose_log_shows_requests_but_no_secret() {

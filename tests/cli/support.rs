@@ -195,6 +195,7 @@ pub fn node_modules() -> &'static PathBuf {
         if !dir.join("node_modules/oidc-provider/package.json").exists() {
             let status = Command::new(require("npm"))
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .env("npm_config_update_notifier", "false")
                 .current_dir(&dir)
                 .status()
                 .expect("npm is needed for the end-to-end tests");
