@@ -219,7 +219,7 @@ fn the_fish_script_parses() {
 }
 
 fn version_names_the_commit() {
-    let run = Run::from(keycard_bare().arg("--version").output().unwrap());
+    let run = Run::of(keycard_bare().arg("--version"));
     run.expect(0);
     let line = run.stdout.trim();
     assert!(

@@ -35,7 +35,7 @@ fn add_creates_a_private_config_and_makes_the_first_profile_active() {
         "x",
     ]);
     dup.expect(2);
-    assert!(dup.stderr.contains("already exists"), "{}", dup.stderr);
+    dup.stderr_has("already exists");
 }
 
 fn list_marks_the_profile_in_use() {
@@ -43,8 +43,8 @@ fn list_marks_the_profile_in_use() {
     scratch.add_profile("home", ISSUER, "x");
     let list = scratch.run(&["config", "list"]);
     list.expect(0);
-    assert!(list.stdout.contains("* work"), "{}", list.stdout);
-    assert!(list.stdout.contains("  home"), "{}", list.stdout);
+    list.stdout_has("* work");
+    list.stdout_has("  home");
     scratch.run(&["config", "use", "home"]).expect(0);
     let json = scratch.run(&["config", "list", "--json"]).json();
     let active: Vec<_> = json
@@ -61,11 +61,7 @@ fn use_refuses_an_unknown_profile_and_names_the_fix() {
     let scratch = with_profile("work");
     let run = scratch.run(&["config", "use", "nope"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("keycard config add nope"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config add nope");
     assert!(
         run.stderr.contains("work"),
         "known profiles are listed: {}",
@@ -122,11 +118,7 @@ fn set_refuses_unknown_keys_and_insecure_urls() {
     let before = scratch.config_toml();
     let run = scratch.run(&["config", "set", "clientid", "x"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("did you mean 'client_id'"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'client_id'");
     let run = scratch.run(&[
         "config",
         "set",
@@ -134,7 +126,7 @@ fn set_refuses_unknown_keys_and_insecure_urls() {
         "http://id.example.com/token",
     ]);
     run.expect(2);
-    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    run.stderr_has("https://");
     assert_eq!(scratch.config_toml(), before, "nothing changed");
 }
 
@@ -257,12 +249,10 @@ fn path_prints_the_config_file() {
 
 fn default_config_dir_follows_xdg() {
     let scratch = Scratch::new();
-    let run = Run::from(
+    let run = Run::of(
         keycard_bare()
             .env("XDG_CONFIG_HOME", scratch.path())
-            .args(["config", "path"])
-            .output()
-            .unwrap(),
+            .args(["config", "path"]),
     );
     assert_eq!(
         run.stdout.trim(),
@@ -280,7 +270,7 @@ fn broken_config_is_reported_and_left_alone() {
     std::fs::write(&path, "active = \"work\"\n[profiles.work\nissuer = 1\n").unwrap();
     let run = scratch.run(&["config", "set", "client_id", "y"]);
     run.expect(1);
-    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
+    run.stderr_has("config.toml");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -292,11 +282,7 @@ fn login_without_a_profile_says_how_to_add_one() {
     let scratch = Scratch::new();
     let run = scratch.run(&["login"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("keycard config add default"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config add default");
 }
 
 fn plain_http_issuers_are_refused_except_loopback() {
@@ -311,7 +297,7 @@ fn plain_http_issuers_are_refused_except_loopback() {
         "x",
     ]);
     run.expect(2);
-    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    run.stderr_has("https://");
     scratch.add_profile("w", "http://127.0.0.1:9", "x");
 }
 
@@ -321,41 +307,21 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     scratch.add_profile("staging", "https://id.example.com", "c");
     let run = scratch.run(&["config", "use", "stagign"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("did you mean 'staging'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'staging'?");
     let run = scratch.run(&["--profile", "prdo", "token"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("did you mean 'prod'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'prod'?");
     let before = scratch.config_toml();
     let run = scratch.run(&["--profile", "prd", "config", "set", "scopes", "openid"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("did you mean 'prod'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'prod'?");
     assert_eq!(scratch.config_toml(), before, "a typo creates no profile");
     let run = scratch.run(&["--profile", "prd", "status"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("did you mean 'prod'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'prod'?");
     let run = scratch.run(&["--profile", "qa", "login"]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("keycard config add qa"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config add qa");
 }
 
 crate::tests![

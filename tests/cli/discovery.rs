@@ -123,7 +123,7 @@ fn stale_cached_endpoints_are_discovered_again_on_404() {
     scratch.add_profile("p", &gone.url, "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(run.stderr.contains("HTTP 404"), "{}", run.stderr);
+    run.stderr_has("HTTP 404");
     assert_eq!(gone.discovery_requests().len(), 1, "{:?}", gone.paths());
 }
 

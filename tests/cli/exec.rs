@@ -154,11 +154,7 @@ fn without_a_session_the_command_is_not_run() {
     let run = exec(&scratch, &["--profile", "work", "--", "sh", "-c", &touch]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile work"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile work");
     assert!(!marker.exists(), "the command ran");
 
     // Expired with nothing to refresh it with: the same.
@@ -185,7 +181,7 @@ fn a_missing_or_unrunnable_command_is_127_or_126_with_one_line() {
     run.expect(126);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("permission denied"), "{}", run.stderr);
+    run.stderr_has("permission denied");
     exec(&scratch, &["--", scratch.path().to_str().unwrap()]).expect(126);
 
     for run in [

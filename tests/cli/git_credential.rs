@@ -136,7 +136,7 @@ fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
     let url = format!("{}/repo.git", server.url);
     let run = git(&scratch, &keycard_only(&server), &["ls-remote", &url]);
     run.expect(0);
-    assert!(run.stdout.contains("refs/heads/main"), "{}", run.stdout);
+    run.stdout_has("refs/heads/main");
     let token = access_token(&scratch);
     assert_eq!(authorizations(&server), vec![basic("oauth2", &token)]);
     assert_eq!(
@@ -336,7 +336,7 @@ fn plain_http_is_refused_except_to_loopback() {
     let run = ask("git.example.com");
     run.expect(2);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    run.stderr_has("https://");
     assert!(ask("127.0.0.1:8080").expect(0).stdout.contains("at-secret"));
 }
 
@@ -457,7 +457,7 @@ fn a_token_with_a_line_break_is_never_passed_on() {
     let run = get(&scratch, "git.example.com");
     run.expect(1);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("line break"), "{}", run.stderr);
+    run.stderr_has("line break");
 }
 
 crate::tests![

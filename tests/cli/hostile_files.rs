@@ -126,7 +126,7 @@ fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
         "keycard",
     ]);
     sh.args(args);
-    Run::from(sh.output().unwrap())
+    Run::of(&mut sh)
 }
 
 // 1. Profile names
@@ -179,14 +179,7 @@ fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
         }
         if !name.contains('\0') && !name.is_empty() {
             for args in [["status"], ["token"], ["logout"]] {
-                let run = Run::from(
-                    scratch
-                        .keycard()
-                        .env("KEYCARD_PROFILE", name)
-                        .args(args)
-                        .output()
-                        .unwrap(),
-                );
+                let run = Run::of(scratch.keycard().env("KEYCARD_PROFILE", name).args(args));
                 run.expect(2);
                 one_line_error(&run, "KEYCARD_PROFILE");
                 assert!(!scratch.config_dir().exists());
@@ -272,7 +265,7 @@ fn logout_all_leaves_files_whose_names_are_not_profiles() {
     }
     let run = scratch.run(&["logout", "--all", "--no-revoke"]);
     run.expect(0);
-    assert!(run.stderr.contains("'good'"), "{}", run.stderr);
+    run.stderr_has("'good'");
     let left = names(&dir);
     assert!(!left.contains(&"auth-good.json".to_string()), "{left:?}");
     for odd in [
@@ -618,11 +611,7 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
             let run = scratch.run(&args);
             run.expect(1);
             one_line_error(&run, "config.toml");
-            assert!(
-                run.stderr.contains("fix it by hand or move it aside"),
-                "{}",
-                run.stderr
-            );
+            run.stderr_has("fix it by hand or move it aside");
             assert_eq!(snapshot(scratch.path()), before, "{args:?}");
         }
     }
@@ -668,16 +657,10 @@ fn an_unusable_config_directory_is_reported_before_the_device_flow() {
             vec!["--profile", "p", "config", "set", "client_id", "cli"],
         ];
         for args in runs {
-            let run = Run::from(
-                keycard_bare()
-                    .env("KEYCARD_CONFIG_DIR", &dir)
-                    .args(&args)
-                    .output()
-                    .unwrap(),
-            );
+            let run = Run::of(keycard_bare().env("KEYCARD_CONFIG_DIR", &dir).args(&args));
             run.expect(1);
             one_line_error(&run, "config directory");
-            assert!(run.stderr.contains("KEYCARD_CONFIG_DIR"), "{}", run.stderr);
+            run.stderr_has("KEYCARD_CONFIG_DIR");
             if dir.starts_with(scratch.path()) {
                 assert!(
                     run.stderr
@@ -750,12 +733,8 @@ fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     });
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(status.stdout.contains("refreshable"), "{}", status.stdout);
-    assert!(
-        status.stderr.contains("the clock went back"),
-        "{}",
-        status.stderr
-    );
+    status.stdout_has("refreshable");
+    status.stderr_has("the clock went back");
     let short = scratch.run(&["status", "--short"]);
     assert_eq!(short.stdout, "p:refreshable\n");
     assert_eq!(short.stderr, "");

@@ -50,13 +50,11 @@ fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
         let info = format!(
             r#"{{"kind":"ExecCredential","apiVersion":"{version}","spec":{{"interactive":false}}}}"#
         );
-        Run::from(
+        Run::of(
             scratch
                 .keycard()
                 .args(["--profile", "p", "kube-credential"])
-                .env("KUBERNETES_EXEC_INFO", info)
-                .output()
-                .unwrap(),
+                .env("KUBERNETES_EXEC_INFO", info),
         )
     };
     assert_eq!(asked(V1BETA1).expect(0).json()["apiVersion"], V1BETA1);
@@ -64,7 +62,7 @@ fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
     let old = asked("client.authentication.k8s.io/v1alpha1");
     old.expect(2);
     assert_eq!(old.stdout, "");
-    assert!(old.stderr.contains(V1BETA1), "{}", old.stderr);
+    old.stderr_has(V1BETA1);
 
     // An expired token is refreshed first, once.
     scratch.expire_in("p", -60);
@@ -82,11 +80,7 @@ fn without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in() {
     let run = scratch.run(&["--profile", "p", "kube-credential"]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile p"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile p");
     assert!(
         !run.stderr.contains("code"),
         "no device flow: {}",

@@ -29,11 +29,7 @@ fn approved_login_stores_private_tokens_that_the_provider_accepts() {
     assert_eq!(result["result"], "signed_in");
     assert_eq!(result["user"]["email"], "alice@example.test");
     // stderr: the code and the link for the person.
-    assert!(
-        run.stderr.contains(device["user_code"].as_str().unwrap()),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(device["user_code"].as_str().unwrap());
 
     let file = scratch.token_file("p");
     #[cfg(unix)]
@@ -61,12 +57,8 @@ fn approved_login_stores_private_tokens_that_the_provider_accepts() {
 
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(
-        status.stdout.contains("alice@example.test"),
-        "{}",
-        status.stdout
-    );
-    assert!(status.stdout.contains("valid"), "{}", status.stdout);
+    status.stdout_has("alice@example.test");
+    status.stdout_has("valid");
 
     // Discovery was cached in the profile.
     assert!(
@@ -84,7 +76,7 @@ fn denied_login_exits_5_and_writes_nothing() {
     act_as_user(&provider.issuer, &pending.user_code(), "alice", true);
     let run = pending.finish();
     run.expect(5);
-    assert!(run.stderr.contains("denied"), "{}", run.stderr);
+    run.stderr_has("denied");
     assert!(!scratch.token_file("p").exists());
 }
 
@@ -95,7 +87,7 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
     let started = std::time::Instant::now();
     let run = scratch.start_login(&[]).finish();
     run.expect(5);
-    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+    run.stderr_has("expired");
     assert!(!scratch.token_file("p").exists());
     assert!(started.elapsed() < Duration::from_secs(10));
     // Interval 1 s, lifetime 3 s: polls at about 1 s and 2 s on an idle machine (fewer
@@ -147,7 +139,7 @@ fn config_use_and_overrides_choose_the_profile() {
         if let Some(p) = env {
             cmd.env("KEYCARD_PROFILE", p);
         }
-        let run = Run::from(cmd.args(args).args(["status", "--json"]).output().unwrap());
+        let run = Run::of(cmd.args(args).args(["status", "--json"]));
         let json = run.json();
         (
             json["profile"].as_str().unwrap().to_string(),
@@ -159,11 +151,7 @@ fn config_use_and_overrides_choose_the_profile() {
     scratch.run(&["config", "use", "staging"]).expect(0);
     assert_eq!(status(&[], None), ("staging".into(), "config".into()));
     let human = scratch.run(&["status"]);
-    assert!(
-        human.stdout.contains("bob@example.test"),
-        "{}",
-        human.stdout
-    );
+    human.stdout_has("bob@example.test");
 
     // One command only: the active profile is unchanged afterwards.
     assert_eq!(
@@ -187,11 +175,7 @@ fn login_with_a_valid_session_does_nothing_unless_forced() {
 
     let again = scratch.run(&["login", "--no-browser"]);
     again.expect(0);
-    assert!(
-        again.stderr.contains("Already signed in"),
-        "{}",
-        again.stderr
-    );
+    again.stderr_has("Already signed in");
     assert_eq!(
         provider.stats()["device_authorization_requests"].as_u64(),
         before
@@ -294,13 +278,9 @@ fn readme_try_local_script_signs_in() {
     act_as_user(&issuer, &pending.user_code(), "dana", false);
     let run = pending.finish();
     run.expect(0);
-    assert!(run.stdout.contains("dana@example.test"), "{}", run.stdout);
-    assert!(run.stdout.contains("state:    valid"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("Your prompt would show: local:valid"),
-        "{}",
-        run.stderr
-    );
+    run.stdout_has("dana@example.test");
+    run.stdout_has("state:    valid");
+    run.stderr_has("Your prompt would show: local:valid");
     assert!(!run.stderr.contains("npm notice"), "{}", run.stderr);
 
     // The commands it prints work as printed, from another directory.
@@ -317,11 +297,9 @@ fn readme_try_local_script_signs_in() {
     let elsewhere = std::env::temp_dir();
     let mut sh = std::process::Command::new(require("sh"));
     clean_env(&mut sh);
-    let again = Run::from(
+    let again = Run::of(
         sh.args(["-c", &format!("{export}; {status}")])
-            .current_dir(&elsewhere)
-            .output()
-            .unwrap(),
+            .current_dir(&elsewhere),
     );
     assert!(
         again.expect(0).stdout.starts_with("local:valid"),
@@ -373,11 +351,7 @@ fn verbose_log_shows_requests_but_no_secret() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("device_code=[redacted]"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("device_code=[redacted]");
     let tokens = scratch.tokens("p");
     for key in ["access_token", "refresh_token", "id_token"] {
         let secret = tokens[key].as_str().unwrap();

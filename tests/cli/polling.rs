@@ -39,7 +39,7 @@ fn provider_unreachable_until_the_code_expires_exits_4() {
     let scratch = profile_on(&server);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
+    run.stderr_has("unreachable");
     // It kept trying (at 1, 3 and 4 s on an idle machine: the exact schedule and "no
     // request after the expiry" are `schedule` unit tests), backing off each time.
     let gaps = server.gaps("/token");
@@ -80,11 +80,7 @@ fn github_dialect_form_bodies_and_errors_with_200() {
     );
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(
-        status.stdout.contains("valid, no expiry"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_has("valid, no expiry");
 }
 
 fn access_denied_description_reaches_the_user() {
@@ -98,7 +94,7 @@ fn access_denied_description_reaches_the_user() {
     let scratch = profile_on(&server);
     let run = scratch.run(&["login"]);
     run.expect(5);
-    assert!(run.stderr.contains("The user said no"), "{}", run.stderr);
+    run.stderr_has("The user said no");
 }
 
 fn html_discovery_page_is_reported_with_url_and_status() {
@@ -127,7 +123,7 @@ fn unreachable_issuer_exits_4_with_one_line() {
     let run = scratch.run(&["login"]);
     run.expect(4);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    run.stderr_has("127.0.0.1");
 }
 
 fn pending(status: u16) -> fake::Response {

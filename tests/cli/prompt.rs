@@ -99,11 +99,7 @@ fn bash_prompt_command() {
                 "PS1='bash> '; source '{}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\"",
                 file.display()
             );
-            Run::from(
-                cmd.args(["--norc", "--noprofile", "-c", &script])
-                    .output()
-                    .unwrap(),
-            )
+            Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]))
         },
         "bash> ",
     );
@@ -121,7 +117,7 @@ fn zsh_precmd() {
                  print -nP -- \"$PROMPT\"",
                 file.display()
             );
-            Run::from(cmd.args(["-f", "-c", &script]).output().unwrap())
+            Run::of(cmd.args(["-f", "-c", &script]))
         },
         "zsh%> ",
     );
@@ -139,7 +135,7 @@ fn fish_prompt_function() {
                 "function fish_prompt; printf 'fish> '; end; source '{}'; fish_prompt",
                 file.display()
             );
-            Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap())
+            Run::of(cmd.args(["--no-config", "-c", &script]))
         },
         "fish> ",
     );
@@ -156,11 +152,7 @@ fn bash_prompt_hook_keeps_the_last_exit_status() {
         "PROMPT_COMMAND='echo \"after: $?\"'; source '{}'; (exit 7); eval \"$PROMPT_COMMAND\"",
         file.display()
     );
-    let run = Run::from(
-        cmd.args(["--norc", "--noprofile", "-c", &script])
-            .output()
-            .unwrap(),
-    );
+    let run = Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]));
     assert_eq!(run.stdout, "after: 7\n", "{}", run.stderr);
 }
 
@@ -174,7 +166,7 @@ fn fish_prompt_hook_keeps_the_last_exit_status() {
         "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{}'; false; fish_prompt",
         file.display()
     );
-    let run = Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap());
+    let run = Run::of(cmd.args(["--no-config", "-c", &script]));
     assert!(
         run.stdout.starts_with("[prod:valid ") && run.stdout.ends_with("] fish[1]> "),
         "{:?} {}",
@@ -203,7 +195,7 @@ fn starship_custom_module() {
     assert!(format.contains("$output"), "{format}");
     let render = |scratch: &Scratch| {
         let (mut cmd, _) = shell(scratch, &sh, "");
-        let run = Run::from(cmd.args(["-c", &command]).output().unwrap());
+        let run = Run::of(cmd.args(["-c", &command]));
         // starship shows nothing for a failing command, and trims the output.
         let shown = if run.code == 0 {
             run.stdout.trim().to_string()
@@ -240,14 +232,12 @@ fn status_opens_no_socket() {
     ] {
         let mut cmd = Command::new(&strace);
         clean_env(&mut cmd);
-        let run = Run::from(
+        let run = Run::of(
             cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
                 .args(["-f", "-e", "trace=network,connect", "-o"])
                 .arg(&log)
                 .arg(env!("CARGO_BIN_EXE_keycard"))
-                .args(args)
-                .output()
-                .unwrap(),
+                .args(args),
         );
         if run.code != 0 && run.stderr.contains("ptrace") {
             skip(&format!("strace cannot trace here: {}", run.stderr.trim()));

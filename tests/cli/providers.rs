@@ -233,11 +233,7 @@ fn google_preset_verification_url_428_pending_and_a_required_secret() {
         "123.apps",
     ]);
     no_secret.expect(2);
-    assert!(
-        no_secret.stderr.contains("--client-secret"),
-        "{}",
-        no_secret.stderr
-    );
+    no_secret.stderr_has("--client-secret");
     scratch
         .run(&[
             "config",
@@ -308,11 +304,7 @@ fn microsoft_preset_tenant_message_and_numbers_as_strings() {
         "x",
     ]);
     missing.expect(2);
-    assert!(
-        missing.stderr.contains("--var tenant="),
-        "{}",
-        missing.stderr
-    );
+    missing.stderr_has("--var tenant=");
     scratch
         .run(&[
             "config",
@@ -513,11 +505,7 @@ fn presets_are_listed_and_bad_ones_refused() {
             "okta"
         ]
     );
-    assert!(
-        list.stdout.contains("Microsoft Entra ID"),
-        "{}",
-        list.stdout
-    );
+    list.stdout_has("Microsoft Entra ID");
     let json = scratch.run(&["config", "presets", "--json"]).json();
     let okta = json
         .as_array()
@@ -553,11 +541,7 @@ fn presets_are_listed_and_bad_ones_refused() {
         "domain=a.okta.com",
     ]);
     no_client.expect(2);
-    assert!(
-        no_client.stderr.contains("--client-id"),
-        "{}",
-        no_client.stderr
-    );
+    no_client.stderr_has("--client-id");
     let stray = scratch.run(&[
         "config",
         "add",
@@ -572,7 +556,7 @@ fn presets_are_listed_and_bad_ones_refused() {
         "c",
     ]);
     stray.expect(2);
-    assert!(stray.stderr.contains("'tenant'"), "{}", stray.stderr);
+    stray.stderr_has("'tenant'");
     let plain_http = scratch.run(&[
         "config",
         "add",

@@ -33,17 +33,9 @@ fn human_status_names_profile_user_and_time_left() {
     signed_in(&scratch, "default", 3600, true);
     let run = scratch.run(&["status"]);
     run.expect(0);
-    assert!(run.stdout.contains("default"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("https://id.example.com"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("alice@example.test (Alice)"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("default");
+    run.stdout_has("https://id.example.com");
+    run.stdout_has("alice@example.test (Alice)");
     assert!(
         run.stdout.contains("valid, expires in 54m")
             || run.stdout.contains("valid, expires in 55m"),
@@ -58,20 +50,12 @@ fn not_signed_in_explains_on_stderr_and_exits_3() {
     // No such profile: logging in would fail, so the hint is to add it.
     let run = scratch.run(&["--profile", "prod", "status"]);
     run.expect(3);
-    assert!(run.stdout.contains("not signed in"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("keycard config add prod"),
-        "{}",
-        run.stderr
-    );
+    run.stdout_has("not signed in");
+    run.stderr_has("keycard config add prod");
     scratch.add_profile("prod", "https://id.example.com", "cli");
     let run = scratch.run(&["--profile", "prod", "status"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("keycard login --profile prod"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile prod");
 }
 
 fn damaged_token_file_names_the_file_and_the_fix() {
@@ -110,12 +94,8 @@ fn readable_token_file_gets_a_warning() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = scratch.run(&["status"]);
     run.expect(0);
-    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
-    assert!(
-        run.stdout.contains("readable by others too"),
-        "{}",
-        run.stdout
-    );
+    run.stderr_has("chmod 600");
+    run.stdout_has("readable by others too");
 }
 
 fn logout_forgets_the_tokens_and_is_idempotent() {
@@ -126,11 +106,7 @@ fn logout_forgets_the_tokens_and_is_idempotent() {
     assert!(!scratch.token_file("default").exists());
     let again = scratch.run(&["logout"]);
     again.expect(0);
-    assert!(
-        again.stderr.contains("No credentials on file."),
-        "{}",
-        again.stderr
-    );
+    again.stderr_has("No credentials on file.");
     scratch.run(&["status"]).expect(3);
 }
 
@@ -218,15 +194,13 @@ fn short_never_writes_to_stderr_whatever_is_broken() {
     }
     let full = scratch.run(&["status"]);
     full.expect(1);
-    assert!(full.stderr.contains("config.toml"), "{}", full.stderr);
+    full.stderr_has("config.toml");
     std::fs::remove_file(&config).unwrap();
-    let run = Run::from(
+    let run = Run::of(
         scratch
             .keycard()
             .env("KEYCARD_PROFILE", "../x")
-            .args(["status", "--short"])
-            .output()
-            .unwrap(),
+            .args(["status", "--short"]),
     );
     run.expect(2);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
@@ -360,13 +334,11 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
     assert!(!run.stdout.contains("secret"), "{}", run.stdout);
 
     // KEYCARD_PROFILE names a profile that is not in config.toml: it gets a row too.
-    let run = Run::from(
+    let run = Run::of(
         scratch
             .keycard()
             .env("KEYCARD_PROFILE", "adhoc")
-            .args(["status", "--all", "--json"])
-            .output()
-            .unwrap(),
+            .args(["status", "--all", "--json"]),
     );
     run.expect(3);
     let rows = run.json();
@@ -392,7 +364,7 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
     std::fs::write(scratch.token_file("staging"), "not json").unwrap();
     let run = scratch.run(&["status", "--all"]);
     run.expect(0);
-    assert!(run.stdout.contains("error"), "{}", run.stdout);
+    run.stdout_has("error");
     assert!(
         run.stderr.contains("auth-staging.json")
             && run.stderr.contains("keycard login --profile staging"),
@@ -418,14 +390,7 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
 fn colour_only_when_asked_or_on_a_terminal() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
-    let plain = Run::from(
-        scratch
-            .keycard()
-            .env_remove("NO_COLOR")
-            .args(["status"])
-            .output()
-            .unwrap(),
-    );
+    let plain = Run::of(scratch.keycard().env_remove("NO_COLOR").args(["status"]));
     assert!(!plain.stdout.contains('\x1b'), "{:?}", plain.stdout);
     let human = scratch.run(&["status", "--color", "always"]);
     assert!(human.stdout.contains("\x1b["), "{:?}", human.stdout);

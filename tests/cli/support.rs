@@ -96,7 +96,7 @@ impl Scratch {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.keycard().args(args).output().unwrap())
+        Run::of(self.keycard().args(args))
     }
 
     pub fn tokens(&self, profile: &str) -> Value {
@@ -170,14 +170,42 @@ impl From<Output> for Run {
     }
 }
 
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit code {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
 impl Run {
+    /// Runs `cmd` to the end with its output captured: one line for any command.
+    pub fn of(cmd: &mut Command) -> Run {
+        Run::from(
+            cmd.output()
+                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")),
+        )
+    }
+
     #[track_caller]
     pub fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "unexpected exit code\n{self}");
+        self
+    }
+
+    /// Asserts that stderr contains `text`; a failure shows the whole run.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n{self}");
+        self
+    }
+
+    /// Asserts that stdout contains `text`; a failure shows the whole run.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n{self}");
         self
     }
 

@@ -45,11 +45,7 @@ fn config_remove_asks_on_a_terminal() {
     scratch.add_profile("x", "https://id.example.com", "c");
     let no = in_terminal(&scratch, &["config", "remove", "x"], &[], "n\n");
     no.expect(1);
-    assert!(
-        no.stdout.contains("Remove profile 'x'? [y/N]"),
-        "{}",
-        no.stdout
-    );
+    no.stdout_has("Remove profile 'x'? [y/N]");
     assert!(scratch.config_toml().contains("[profiles.x]"));
     in_terminal(&scratch, &["config", "remove", "x"], &[], "y\n").expect(0);
     assert!(!scratch.config_toml().contains("[profiles.x]"));
@@ -65,11 +61,7 @@ fn logout_asks_on_a_terminal_unless_yes() {
     write();
     let no = in_terminal(&scratch, &["logout", "--no-revoke"], &[], "n\n");
     no.expect(1);
-    assert!(
-        no.stdout.contains("Sign out of profile 'x'? [y/N]"),
-        "{}",
-        no.stdout
-    );
+    no.stdout_has("Sign out of profile 'x'? [y/N]");
     assert!(scratch.token_file("x").exists());
     in_terminal(&scratch, &["logout", "--no-revoke"], &[], "y\n").expect(0);
     assert!(!scratch.token_file("x").exists());
@@ -184,7 +176,7 @@ fn browser_opens_the_complete_link_only_where_a_person_can_see_it() {
     cmd.args(["login", "--force"])
         .env("DISPLAY", ":0")
         .env("BROWSER", &recorder);
-    Run::from(cmd.output().unwrap()).expect(0);
+    Run::of(&mut cmd).expect(0);
     assert_eq!(wait_for(&case.opened), None, "stderr is not a terminal");
     assert!(case.server.requests("/token").len() >= 6);
 }

@@ -79,29 +79,21 @@ fn without_a_session_token_exits_3_and_says_how_to_sign_in() {
     let run = scratch.run(&["--profile", "work", "token"]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile work"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile work");
 
     // Expired, and nothing to refresh it with.
     let scratch = Scratch::new();
     write_tokens(&scratch, "https://id.example.com", -60, false);
     let run = scratch.run(&["token"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("keycard login --profile default"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile default");
 }
 
 fn min_ttl_is_parsed_like_a_person_writes_it() {
     let scratch = Scratch::new();
     let run = scratch.run(&["token", "--min-ttl", "soon"]);
     run.expect(2);
-    assert!(run.stderr.contains("30m"), "{}", run.stderr);
+    run.stderr_has("30m");
 }
 
 fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
@@ -226,12 +218,8 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
     let run = scratch.run(&["--profile", "p", "token"]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("keycard login --profile p"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("invalid_grant");
+    run.stderr_has("keycard login --profile p");
     assert!(
         !run.stderr.contains("not-a-refresh-token"),
         "{}",
@@ -249,8 +237,8 @@ fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
     let run = scratch.run(&["token"]);
     run.expect(0);
     assert_eq!(run.stdout, "at-secret\n");
-    assert!(run.stderr.contains("warning"), "{}", run.stderr);
-    assert!(run.stderr.contains("could not refresh"), "{}", run.stderr);
+    run.stderr_has("warning");
+    run.stderr_has("could not refresh");
 
     scratch.expire_in("default", -1);
     let run = scratch.run(&["token"]);
@@ -264,7 +252,7 @@ fn a_server_error_during_refresh_is_exit_4_once_the_token_expired() {
     let scratch = endpoint_session(&server.url, -10);
     let run = scratch.run(&["token"]);
     run.expect(4);
-    assert!(run.stderr.contains("HTTP 502"), "{}", run.stderr);
+    run.stderr_has("HTTP 502");
     let refresh = &server.requests("/token")[0];
     assert_eq!(refresh.form("grant_type").as_deref(), Some("refresh_token"));
     assert_eq!(refresh.form("refresh_token").as_deref(), Some("rt-secret"));
@@ -312,7 +300,7 @@ fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
     let run = scratch.run(&["whoami"]);
     run.expect(0);
     assert_eq!(run.json()["sub"], "bob");
-    assert!(run.stderr.contains("ID token"), "{}", run.stderr);
+    run.stderr_has("ID token");
     assert_eq!(provider.stats()["userinfo_requests"], 0);
 }
 
@@ -327,7 +315,7 @@ fn logout_revokes_the_session_at_the_provider() {
     run.expect(0);
     assert!(!scratch.token_file("p").exists());
     assert_eq!(run.json()["signed_out"][0]["revocation"], "revoked");
-    assert!(run.stderr.contains("revoked"), "{}", run.stderr);
+    run.stderr_has("revoked");
     assert_eq!(provider.stats()["revocation_requests"], 2);
     assert!(!provider.is_active(&access), "access token still active");
     assert!(!provider.is_active(&refresh), "refresh token still active");
@@ -359,7 +347,7 @@ fn logout_deletes_the_tokens_even_when_revocation_fails() {
     let run = scratch.run(&["logout"]);
     run.expect(0);
     assert!(!scratch.token_file("default").exists());
-    assert!(run.stderr.contains("could not revoke"), "{}", run.stderr);
+    run.stderr_has("could not revoke");
     assert!(!run.stderr.contains("rt-secret"), "{}", run.stderr);
     let sent = &server.requests("/revoke")[0];
     assert_eq!(sent.form("token").as_deref(), Some("rt-secret"));
@@ -502,11 +490,7 @@ fn status_check_validates_online_and_catches_a_revoked_session() {
     copy.run(&["status"]).expect(0);
     let run = copy.run(&["status", "--check"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("keycard login --profile p"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile p");
     assert!(copy.token_file("p").exists(), "the check deletes nothing");
 }
 
@@ -517,16 +501,12 @@ fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
     scratch.expire_in("p", -60);
     let refresh = scratch.run(&["-v", "token"]);
     refresh.expect(0);
-    assert!(refresh.stderr.contains("> POST"), "{}", refresh.stderr);
-    assert!(
-        refresh.stderr.contains("grant_type=refresh_token"),
-        "{}",
-        refresh.stderr
-    );
+    refresh.stderr_has("> POST");
+    refresh.stderr_has("grant_type=refresh_token");
     let new = scratch.tokens("p");
     let logout = scratch.run(&["-v", "logout"]);
     logout.expect(0);
-    assert!(logout.stderr.contains("revocation"), "{}", logout.stderr);
+    logout.stderr_has("revocation");
     for tokens in [&old, &new] {
         for key in ["access_token", "refresh_token", "id_token"] {
             let secret = tokens[key].as_str().unwrap();
@@ -572,8 +552,8 @@ fn a_refused_client_is_not_a_reason_to_sign_in_again() {
     let scratch = endpoint_session(&server.url, -10);
     let run = scratch.run(&["token"]);
     run.expect(1);
-    assert!(run.stderr.contains("invalid_client"), "{}", run.stderr);
-    assert!(run.stderr.contains("client_secret"), "{}", run.stderr);
+    run.stderr_has("invalid_client");
+    run.stderr_has("client_secret");
 }
 
 fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
@@ -583,11 +563,7 @@ fn a_temporarily_unavailable_provider_is_trouble_not_a_refusal() {
     // Still valid for a minute: handed out with a warning.
     let run = scratch.run(&["token"]);
     run.expect(0);
-    assert!(
-        run.stderr.contains("temporarily_unavailable"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("temporarily_unavailable");
     scratch.expire_in("default", -1);
     scratch.run(&["token"]).expect(4);
 }
@@ -624,7 +600,7 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
     let took = started.elapsed();
     run.expect(0);
     assert!(!scratch.token_file("default").exists());
-    assert!(run.stderr.contains("within 5s"), "{}", run.stderr);
+    run.stderr_has("within 5s");
     assert!(
         took < Duration::from_secs(7),
         "logout waited for the provider's answer: {took:?}"

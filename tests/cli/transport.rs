@@ -26,7 +26,7 @@ fn run_with_proxy(scratch: &Scratch, vars: &[(&str, &str)], args: &[&str]) -> Ru
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    Run::from(cmd.args(args).output().unwrap())
+    Run::of(cmd.args(args))
 }
 
 fn device() -> fake::Response {
@@ -58,11 +58,7 @@ fn a_hung_provider_times_out_after_the_profiles_timeout() {
         "{:?}",
         started.elapsed()
     );
-    assert!(
-        run.stderr.contains("did not answer within 1s"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did not answer within 1s");
     let bad = scratch.run(&["config", "set", "connect_timeout", "soon"]);
     bad.expect(2);
 }
@@ -100,11 +96,7 @@ fn oversized_answers_are_refused() {
     scratch.add_endpoint_profile("p", &server.url);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains("larger than 1024 KiB"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("larger than 1024 KiB");
 }
 
 fn non_json_answers_name_url_status_and_content_type() {
@@ -265,7 +257,7 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
         &["login"],
     );
     run.expect(2);
-    assert!(run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    run.stderr_has("HTTPS_PROXY");
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
 
     // `ssh -D` gives a SOCKS proxy; keycard speaks HTTP CONNECT only and must say so
@@ -276,7 +268,7 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
         &["login"],
     );
     run.expect(2);
-    assert!(run.stderr.contains("SOCKS"), "{}", run.stderr);
+    run.stderr_has("SOCKS");
 }
 
 fn a_bad_ca_file_is_named() {
@@ -288,7 +280,7 @@ fn a_bad_ca_file_is_named() {
         .expect(0);
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(run.stderr.contains("missing.pem"), "{}", run.stderr);
+    run.stderr_has("missing.pem");
     let empty = scratch.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate").unwrap();
     scratch
@@ -296,11 +288,7 @@ fn a_bad_ca_file_is_named() {
         .expect(0);
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(
-        run.stderr.contains("holds no PEM certificate"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("holds no PEM certificate");
 }
 
 /// An HTTPS provider on 127.0.0.1 with a certificate from a private CA (made with the
@@ -361,7 +349,7 @@ fn a_private_ca_is_trusted_only_through_ca_file() {
     // The system store does not know the private CA: a TLS error, exit 4, no token.
     let run = scratch.run(&["login", "--no-browser"]);
     run.expect(4);
-    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    run.stderr_has("127.0.0.1");
     assert!(
         run.stderr.contains("ca_file"),
         "the error names the fix: {}",
