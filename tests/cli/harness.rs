@@ -181,10 +181,12 @@ pub fn under_ci() -> bool {
 
 /// Ends the current test as skipped because of `reason` (what is missing and what to
 /// install), or fails it under CI.
+#[track_caller]
 pub fn skip(reason: &str) -> ! {
     skip_or_fail(reason, under_ci())
 }
 
+#[track_caller]
 pub fn skip_or_fail(reason: &str, ci: bool) -> ! {
     if ci {
         panic!("{reason}; under CI every test must run (.ci/run installs what the tests need)");
@@ -198,8 +200,12 @@ pub fn is_skip(payload: &(dyn std::any::Any + Send)) -> bool {
 }
 
 /// The path of `tool` on PATH; a test that needs it ends here, skipped, when it is missing.
+#[track_caller]
 pub fn require(tool: &str) -> PathBuf {
-    find(tool).unwrap_or_else(|| skip(&format!("needs {tool}, which is not installed")))
+    match find(tool) {
+        Some(path) => path,
+        None => skip(&format!("needs {tool}, which is not installed")),
+    }
 }
 
 /// `tool` on PATH, if it is there.
