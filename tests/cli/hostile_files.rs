@@ -532,6 +532,7 @@ fn damaged_contents() -> Vec<(&'static str, Vec<u8>)> {
 fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
     // access_denied: the login does not complete, so it must not replace the file either.
     let server = fake_provider(|_, _| fake::json(400, json!({"error": "access_denied"})));
+    let mut damaged = Vec::new();
     for (what, bytes) in damaged_contents() {
         let scratch = Scratch::new();
         scratch.add_endpoint_profile("p", &server.url);
@@ -570,19 +571,27 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
                 "{what}: {args:?}"
             );
         }
-        let login = scratch.run(&["login", "--no-browser"]);
-        login.expect(5);
-        assert!(
-            login.stderr.contains("will be replaced"),
-            "{what}: {}",
-            login.stderr
-        );
-        assert_eq!(
-            std::fs::read(scratch.token_file("p")).unwrap(),
-            bytes,
-            "{what}: login"
-        );
+        damaged.push((what, bytes, scratch));
     }
+    // The logins wait one poll interval each: all at once.
+    std::thread::scope(|s| {
+        for (what, bytes, scratch) in &damaged {
+            s.spawn(move || {
+                let login = scratch.run(&["login", "--no-browser"]);
+                login.expect(5);
+                assert!(
+                    login.stderr.contains("will be replaced"),
+                    "{what}: {}",
+                    login.stderr
+                );
+                assert_eq!(
+                    &std::fs::read(scratch.token_file("p")).unwrap(),
+                    bytes,
+                    "{what}: login"
+                );
+            });
+        }
+    });
 }
 
 fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
