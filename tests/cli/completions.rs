@@ -9,10 +9,6 @@ use std::process::Command;
 fn complete_in_bash(scratch: &Scratch, script: &str, words: &[&str]) -> Vec<String> {
     let path = scratch.path().join("keycard.bash");
     std::fs::write(&path, script).unwrap();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keycard"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let program = format!(
         "source '{}'\n\
@@ -27,29 +23,23 @@ fn complete_in_bash(scratch: &Scratch, script: &str, words: &[&str]) -> Vec<Stri
         quoted.join(" "),
         words.len() - 1
     );
-    let mut cmd = Command::new(require("bash"));
-    clean_env(&mut cmd);
-    let path_var = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = cmd
-        .args(["--norc", "--noprofile", "-c", &program])
-        .env("PATH", path_var)
-        .env("KEYCARD_CONFIG_DIR", scratch.config_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    candidates(&Run::of(shell_with_keycard(scratch, "bash").args([
+        "--norc",
+        "--noprofile",
+        "-c",
+        &program,
+    ])))
+}
+
+/// The completion candidates a shell printed, one a line, without the tab-separated
+/// description fish adds.
+#[track_caller]
+fn candidates(run: &Run) -> Vec<String> {
+    run.expect(0)
+        .stdout
         .lines()
-        .map(str::to_string)
         .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').next().unwrap().to_string())
         .collect()
 }
 
@@ -121,21 +111,11 @@ fn fish_completes_subcommands_and_profile_names() {
     let (scratch, file) = two_profiles_and_script("fish");
     let complete = |line: &str| -> Vec<String> {
         let script = format!("source '{}'; complete -C '{line}'", file.display());
-        let out = shell_with_keycard(&scratch, "fish")
-            .args(["--no-config", "-c", &script])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Each candidate, without fish's tab-separated description.
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| l.split('\t').next().unwrap().to_string())
-            .collect()
+        candidates(&Run::of(shell_with_keycard(&scratch, "fish").args([
+            "--no-config",
+            "-c",
+            &script,
+        ])))
     };
     assert!(complete("keycard sta").contains(&"status".to_string()));
     assert_eq!(complete("keycard --profile "), ["prod", "staging"]);

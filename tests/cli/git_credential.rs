@@ -121,6 +121,17 @@ fn forge_for(provider: &Provider, server: &FakeServer) -> Scratch {
     scratch
 }
 
+/// Profile `name`, listing git.example.com, signed in with `at-secret` for an hour.
+fn signed_in_for_git_example(name: &str) -> Scratch {
+    let scratch = Scratch::new();
+    scratch.add_profile(name, "https://id.example.com", "cli");
+    scratch
+        .run(&["config", "set", "hosts", "git.example.com"])
+        .expect(0);
+    signed_in(&scratch, name, 3600, true);
+    scratch
+}
+
 fn access_token(scratch: &Scratch) -> String {
     scratch.tokens("forge")["access_token"]
         .as_str()
@@ -168,12 +179,7 @@ fn an_expiring_token_is_refreshed_once_before_git_gets_it() {
 }
 
 fn a_host_no_profile_lists_falls_through_to_the_next_helper() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     let server = git_server("Basic realm=\"repo\"");
     let gitconfig = "[credential]\n\thelper = !keycard git-credential\n\t\
                      helper = \"!f() { echo username=next; echo password=fallback; }; f\"\n";
@@ -302,12 +308,7 @@ fn two_profiles_listing_one_host_is_an_error_naming_both() {
 }
 
 fn store_and_erase_leave_the_session_alone() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     let before = std::fs::read(scratch.token_file("prod")).unwrap();
     let input = "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=at-secret\n\n";
     for operation in ["store", "erase", "some-future-operation"] {
@@ -388,15 +389,10 @@ fn git_version() -> (u32, u32) {
 }
 
 fn bearer_auth_goes_to_a_git_that_offers_it() {
-    let scratch = Scratch::new();
-    scratch.add_profile("forge", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
+    let scratch = signed_in_for_git_example("forge");
     scratch
         .run(&["config", "set", "git_auth", "bearer"])
         .expect(0);
-    signed_in(&scratch, "forge", 3600, true);
     let run = helper(
         &scratch,
         &["git-credential", "get"],
@@ -444,12 +440,7 @@ fn a_real_git_sends_the_token_as_bearer() {
 }
 
 fn a_token_with_a_line_break_is_never_passed_on() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     // A provider's token that would smuggle a second key into git's answer.
     scratch.edit_tokens("prod", |t| {
         t["access_token"] = serde_json::json!("at\nusername=evil")
