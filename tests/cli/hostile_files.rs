@@ -117,7 +117,7 @@ fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
 /// keycard run through `sh -c 'umask 000; exec keycard "$@"'`.
 #[cfg(unix)]
 fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
-    let mut sh = std::process::Command::new("sh");
+    let mut sh = std::process::Command::new(require("sh"));
     clean_env(&mut sh);
     sh.env("KEYCARD_CONFIG_DIR", scratch.config_dir());
     sh.args([

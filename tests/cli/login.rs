@@ -223,14 +223,9 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
     let pending = scratch.start_login(&[]);
-    let pid = pending.child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let pid = pending.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the child we started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     let run = pending.finish();
     run.expect(130);
     assert!(!scratch.token_file("p").exists());
@@ -247,7 +242,7 @@ fn token_file_is_private_even_under_umask_000() {
     let scratch = Scratch::new();
     // The same clean environment as every other run, but through `sh -c 'umask 000; exec ...'`.
     let bin = env!("CARGO_BIN_EXE_keycard");
-    let mut sh = std::process::Command::new("sh");
+    let mut sh = std::process::Command::new(require("sh"));
     clean_env(&mut sh);
     sh.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
         .stdin(std::process::Stdio::null());
