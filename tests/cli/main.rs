@@ -23,8 +23,10 @@ mod login;
 mod man;
 mod polling;
 mod prompt;
+mod provider_errors;
 mod providers;
 mod qr;
+mod refused;
 mod secrets;
 mod status;
 mod suite;
@@ -48,8 +50,10 @@ fn main() -> std::process::ExitCode {
         man::TESTS,
         polling::TESTS,
         prompt::TESTS,
+        provider_errors::TESTS,
         providers::TESTS,
         qr::TESTS,
+        refused::TESTS,
         secrets::TESTS,
         status::TESTS,
         suite::TESTS,
