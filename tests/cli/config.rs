@@ -374,33 +374,21 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     scratch.add_profile("staging", "https://id.example.com", "c");
     let run = scratch.run(&["config", "use", "stagign"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("did you mean 'staging'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'staging'?");
     let run = scratch.run(&["--profile", "prdo", "token"]);
     run.expect(3);
     run.stderr_has("did you mean 'prod'?");
     let before = scratch.config_toml();
     let run = scratch.run(&["--profile", "prd", "config", "set", "scopes", "openid"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("did you mean 'prod'?"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did you mean 'prod'?");
     assert_eq!(scratch.config_toml(), before, "a typo creates no profile");
     let run = scratch.run(&["--profile", "prd", "status"]);
     run.expect(3);
     run.stderr_has("did you mean 'prod'?");
     let run = scratch.run(&["--profile", "qa", "login"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("keycard config add qa"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config add qa");
 }
 
 /// A hint that names a command repeats the `--config-dir` typed on the command line, so
@@ -413,19 +401,9 @@ fn hints_repeat_a_typed_config_dir_but_not_one_from_the_environment() {
     // The same command with --config-dir typed, and with KEYCARD_CONFIG_DIR only: the
     // error line must contain `typed` and `from_env` (in backquotes) respectively.
     let check = |args: &[&str], typed: &str, from_env: &str| {
-        let typed_run = Run::from(
-            keycard_bare()
-                .arg(format!("--config-dir={dir}"))
-                .args(args)
-                .output()
-                .unwrap(),
-        );
+        let typed_run = Run::of(keycard_bare().arg(format!("--config-dir={dir}")).args(args));
         typed_run.expect(3);
-        assert!(
-            typed_run.stderr.contains(&format!("`{typed}`")),
-            "{}",
-            typed_run.stderr
-        );
+        typed_run.stderr_has(&format!("`{typed}`"));
         let env_run = scratch.run(args);
         env_run.expect(3);
         assert!(

@@ -456,7 +456,7 @@ fn a_refresh_blocked_by_tenant_policy_is_a_setup_problem_not_a_sign_in() {
     scratch.edit_tokens("p", |t| t["issuer"] = json!(issuer));
     let run = scratch.run(&["token"]);
     run.expect(1);
-    assert!(run.stderr.contains("tenant policy"), "{}", run.stderr);
+    run.stderr_has("tenant policy");
     assert!(run.stdout.is_empty());
 }
 
@@ -509,12 +509,12 @@ fn github_whoami_and_status_ask_get_user_on_the_servers_api() {
     );
     let login = scratch.run(&["login", "--no-browser"]);
     login.expect(0);
-    assert!(login.stderr.contains("as octocat"), "{}", login.stderr);
+    login.stderr_has("as octocat");
     assert_eq!(scratch.tokens("p")["identity"]["login"], "octocat");
 
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(status.stdout.contains("octocat"), "{}", status.stdout);
+    status.stdout_has("octocat");
     let short = scratch.run(&["status", "--format", "{user}"]);
     assert_eq!(short.stdout.trim(), "octocat");
 

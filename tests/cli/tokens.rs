@@ -234,7 +234,7 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
     assert!(after["refused_at"].is_string(), "{after}");
     let status = scratch.run(&["--profile", "p", "status"]);
     status.expect(3);
-    assert!(status.stdout.contains("invalid_grant"), "{}", status.stdout);
+    status.stdout_has("invalid_grant");
 }
 
 fn an_unreachable_provider_falls_back_to_a_token_that_still_works() {
