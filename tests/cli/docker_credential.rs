@@ -193,9 +193,9 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
     let docker = require("docker");
     let scratch = Scratch::new();
     let registry = registry(scratch.path());
-    let provider = Provider::start();
+    let provider = Provider::shared();
     provider.add_profile(&scratch, "reg");
-    login_as(&scratch, &provider, "reg", "alice").expect(0);
+    login_as(&scratch, provider, "reg", "alice").expect(0);
     let host = format!("127.0.0.1:{}", registry.port);
     scratch.run(&["config", "set", "hosts", &host]).expect(0);
 

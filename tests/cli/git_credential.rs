@@ -140,9 +140,9 @@ fn access_token(scratch: &Scratch) -> String {
 }
 
 fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let server = git_server("Basic realm=\"repo\"");
-    let scratch = forge_for(&provider, &server);
+    let scratch = forge_for(provider, &server);
 
     let url = format!("{}/repo.git", server.url);
     let run = git(&scratch, &keycard_only(&server), &["ls-remote", &url]);
@@ -421,10 +421,10 @@ fn a_real_git_sends_the_token_as_bearer() {
     if git_version() < (2, 46) {
         skip("needs git 2.46 or later (the authtype capability); this git is older");
     }
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "forge");
-    login_as(&scratch, &provider, "forge", "alice").expect(0);
+    login_as(&scratch, provider, "forge", "alice").expect(0);
     let server = git_server("Bearer realm=\"repo\"");
     scratch
         .run(&["config", "set", "hosts", &host_of(&server)])

@@ -140,8 +140,8 @@ users:
 
 fn the_real_kubectl_authenticates_with_the_profiles_token() {
     let kubectl = require("kubectl");
-    let provider = Provider::start();
-    let scratch = signed_in_with_provider(&provider);
+    let provider = Provider::shared();
+    let scratch = signed_in_with_provider(provider);
     let token = scratch.tokens("p")["access_token"]
         .as_str()
         .unwrap()

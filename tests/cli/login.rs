@@ -4,11 +4,11 @@ use crate::support::*;
 use std::time::Duration;
 
 fn approved_login_stores_private_tokens_that_the_provider_accepts() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
 
-    let run = login_as(&scratch, &provider, "p", "alice");
+    let run = login_as(&scratch, provider, "p", "alice");
     run.expect(0);
 
     // stdout: exactly the device authorization line, then the result line.
@@ -69,7 +69,7 @@ fn approved_login_stores_private_tokens_that_the_provider_accepts() {
 }
 
 fn denied_login_exits_5_and_writes_nothing() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
     let pending = scratch.start_login(&[]);
@@ -100,12 +100,12 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
 }
 
 fn two_profiles_stay_separate() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "work");
     provider.add_profile(&scratch, "home");
-    login_as(&scratch, &provider, "work", "alice").expect(0);
-    login_as(&scratch, &provider, "home", "bob").expect(0);
+    login_as(&scratch, provider, "work", "alice").expect(0);
+    login_as(&scratch, provider, "home", "bob").expect(0);
 
     let who = |profile: &str| {
         scratch
@@ -126,12 +126,12 @@ fn two_profiles_stay_separate() {
 }
 
 fn config_use_and_overrides_choose_the_profile() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "prod");
     provider.add_profile(&scratch, "staging");
-    login_as(&scratch, &provider, "prod", "alice").expect(0);
-    login_as(&scratch, &provider, "staging", "bob").expect(0);
+    login_as(&scratch, provider, "prod", "alice").expect(0);
+    login_as(&scratch, provider, "staging", "bob").expect(0);
 
     // The first profile added is the active one.
     let status = |args: &[&str], env: Option<&str>| {
@@ -189,7 +189,7 @@ fn login_with_a_valid_session_does_nothing_unless_forced() {
 }
 
 fn one_off_issuer_and_client_id_need_no_profile() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     let pending = scratch.start_login(&[
         "--profile",
@@ -219,7 +219,7 @@ fn one_off_issuer_and_client_id_need_no_profile() {
 
 #[cfg(unix)]
 fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
     let pending = scratch.start_login(&[]);
@@ -238,7 +238,7 @@ fn ctrl_c_while_waiting_exits_130_and_leaves_no_file() {
 
 #[cfg(unix)]
 fn token_file_is_private_even_under_umask_000() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     // The same clean environment as every other run, but through `sh -c 'umask 000; exec ...'`.
     let bin = env!("CARGO_BIN_EXE_keycard");
@@ -334,7 +334,7 @@ fn readme_try_local_script_signs_in() {
 }
 
 fn verbose_log_shows_requests_but_no_secret() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
     let pending = scratch.start_login(&["-v"]);
@@ -358,11 +358,11 @@ fn verbose_log_shows_requests_but_no_secret() {
 }
 
 fn login_over_a_damaged_token_file_warns_then_replaces_it() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
     std::fs::write(scratch.token_file("p"), "{\"access_to").unwrap();
-    let run = login_as(&scratch, &provider, "p", "frank");
+    let run = login_as(&scratch, provider, "p", "frank");
     run.expect(0);
     assert!(
         run.stderr.contains("auth-p.json is damaged") && run.stderr.contains("will be replaced"),

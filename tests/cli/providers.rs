@@ -583,7 +583,7 @@ fn presets_are_listed_and_bad_ones_refused() {
 
 /// The `local` preset against the real test provider, with the client id it carries.
 fn local_preset_signs_in_to_the_test_provider() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let port = provider.issuer.rsplit(':').next().unwrap().to_string();
     let scratch = Scratch::new();
     scratch
@@ -597,7 +597,7 @@ fn local_preset_signs_in_to_the_test_provider() {
             &format!("port={port}"),
         ])
         .expect(0);
-    login_as(&scratch, &provider, "local", "gina").expect(0);
+    login_as(&scratch, provider, "local", "gina").expect(0);
     let tokens = scratch.tokens("local");
     assert_eq!(tokens["client_id"], "keycard");
     assert_eq!(tokens["identity"]["sub"], "gina");

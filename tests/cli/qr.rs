@@ -61,7 +61,7 @@ fn no_blocks(text: &str) -> bool {
 }
 
 fn the_qr_code_decodes_to_the_providers_complete_link() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
 

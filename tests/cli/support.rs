@@ -246,6 +246,15 @@ impl Provider {
         Provider::with(&[])
     }
 
+    /// One provider with the default options for the whole run, for the tests that read
+    /// no counts from it (`stats`, `token_requests`): each sign-in is its own grant, so
+    /// they cannot see each other, and the suite starts dozens of node processes fewer.
+    /// It exits with the test binary (its stdin closes).
+    pub fn shared() -> &'static Provider {
+        static SHARED: OnceLock<Provider> = OnceLock::new();
+        SHARED.get_or_init(Provider::start)
+    }
+
     /// `args` go to tests/oidc/server.mjs (`--device-ttl 2`, `--access-ttl 60`, ...).
     pub fn with(args: &[&str]) -> Provider {
         let dir = node_modules();

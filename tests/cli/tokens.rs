@@ -207,8 +207,8 @@ fn sixteen_processes_at_once_cause_one_refresh() {
 }
 
 fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
-    let provider = Provider::start();
-    let scratch = provider_session(&provider, "p");
+    let provider = Provider::shared();
+    let scratch = provider_session(provider, "p");
     scratch.edit_tokens("p", |t| {
         t["refresh_token"] = json!("not-a-refresh-token");
         t["expires_at"] = json!(chrono::Utc::now() - chrono::TimeDelta::minutes(1));
@@ -503,8 +503,8 @@ fn status_check_validates_online_and_catches_a_revoked_session() {
 }
 
 fn verbose_refresh_and_revocation_show_requests_but_no_secret() {
-    let provider = Provider::start();
-    let scratch = provider_session(&provider, "p");
+    let provider = Provider::shared();
+    let scratch = provider_session(provider, "p");
     let old = scratch.tokens("p");
     scratch.expire_in("p", -60);
     let refresh = scratch.run(&["-v", "token"]);
