@@ -12,8 +12,10 @@
 //! Also in every round:
 //! - the floor: this benchmark's own binary (static, same release settings) re-run as a
 //!   minimal reader that parses the token file with serde_json and prints a prompt line;
-//! - with `KEYCARD_BASELINE=path`, a previous keycard (for example a release built from an
-//!   older checkout), reported beside keycard and as keycard's time over its time.
+//! - with `KEYCARD_BASELINE=path`, a previous keycard binary, or with
+//!   `KEYCARD_BASELINE_REV=REV` (a tag or commit) one this benchmark builds first from
+//!   that revision's sources (`git archive` into a temporary directory, then
+//!   `cargo build --release` into target/bench-baseline): reported beside keycard and as keycard's time over its time.
 //!
 //! Not a test: `cargo test` never runs it. It exits 1 when a target is missed.
 //! `KEYCARD_BENCH_PAIRS` sets the measured rounds per case (default 300, at least 100);
@@ -94,10 +96,14 @@ fn main() {
         path: keycard,
         prefix: vec![],
     }];
-    if let Some(base) = std::env::var_os("KEYCARD_BASELINE") {
+    let baseline = match std::env::var("KEYCARD_BASELINE_REV") {
+        Ok(rev) => Some(build_revision(&rev)),
+        Err(_) => std::env::var_os("KEYCARD_BASELINE").map(PathBuf::from),
+    };
+    if let Some(path) = baseline {
         programs.push(Program {
             label: "baseline",
-            path: base.into(),
+            path,
             prefix: vec![],
         });
     }
@@ -163,6 +169,58 @@ fn main() {
     if !ok {
         std::process::exit(1);
     }
+}
+
+/// keycard as of `rev`, built with that revision's own settings (its .cargo/config.toml)
+/// into target/bench-baseline, which later runs reuse.
+fn build_revision(rev: &str) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = repo.join("target").join("bench-baseline");
+    // Outside this checkout: cargo would also apply this checkout's .cargo/config.toml.
+    let sources = std::env::temp_dir().join(format!("keycard-baseline-{rev}"));
+    let _ = std::fs::remove_dir_all(&sources);
+    std::fs::create_dir_all(&sources).unwrap();
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", rev])
+        .current_dir(repo)
+        .output()
+        .expect("git archive");
+    assert!(archive.status.success(), "git archive {rev} failed");
+    let mut untar = Command::new("tar")
+        .arg("-x")
+        .current_dir(&sources)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("tar");
+    std::io::Write::write_all(&mut untar.stdin.take().unwrap(), &archive.stdout).unwrap();
+    assert!(untar.wait().unwrap().success(), "unpacking {rev} failed");
+    println!("building keycard {rev} in {}", target.display());
+    let built = Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--bin",
+            "keycard",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(&sources)
+        .status()
+        .expect("cargo build");
+    let _ = std::fs::remove_dir_all(&sources);
+    assert!(built.success(), "building {rev} failed");
+    // Where cargo put it: target/<host-tuple>/release when the revision names a target.
+    let dirs = std::fs::read_dir(&target)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path());
+    std::iter::once(target.clone())
+        .chain(dirs)
+        .map(|dir| dir.join("release").join("keycard"))
+        .filter(|p| p.exists())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("no keycard binary under {}", target.display()))
 }
 
 struct Case<'a> {
