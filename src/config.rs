@@ -7,6 +7,7 @@ use crate::exit;
 use crate::fsio;
 use crate::hosts::Host;
 use crate::paths::{Paths, ProfileName};
+use crate::trust::{self, Rule};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -203,23 +204,7 @@ impl Config {
     /// manager's) is followed; `ConfigEdit::save` writes beside its target.
     pub fn load(paths: &Paths) -> Result<Config> {
         let path = paths.config_file();
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-                anyhow::anyhow!(
-                    "{} is not valid: it is not UTF-8 text; fix it by hand or move it aside",
-                    path.display()
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
-                return Err(fsio::unusable_dir(paths.dir(), "use", &e));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => anyhow::bail!(
-                "{} is a directory, not a config file; move it aside",
-                path.display()
-            ),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
+        let text = read_text(paths, &path)?;
         let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}{} is not valid: {}; fix it by hand or move it aside",
@@ -412,6 +397,71 @@ impl ConfigEdit {
         fsio::write_private(&target, self.doc.to_string().as_bytes())
             .with_context(|| format!("cannot save {}", self.path.display()))
     }
+}
+
+/// No config.toml is this big; a bigger one (or `/dev/zero` behind a link) is not read.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// config.toml's text, empty when there is none. The directory and the file must be the
+/// user's own and writable by nobody else (`trust`); the file is opened without blocking
+/// (a FIFO planted there must not hang a prompt), must be a regular file, and is read up
+/// to a size limit.
+fn read_text(paths: &Paths, path: &Path) -> Result<String> {
+    match std::fs::metadata(paths.dir()) {
+        Ok(meta) if meta.is_dir() => trust::check(paths.dir(), &meta, Rule::Private)?,
+        // A file in the way: opening config.toml below reports it.
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(fsio::unusable_dir(paths.dir(), "use", &e));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", paths.dir().display()));
+        }
+    }
+    let file = match fsio::open_nonblocking(path, true) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(fsio::unusable_dir(paths.dir(), "use", &e));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!(
+            "{} is a directory, not a config file; move it aside",
+            path.display()
+        );
+    }
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{} is {}, not a config file; keycard does not read it: move it aside",
+            path.display(),
+            fsio::kind_of(&meta)
+        );
+    }
+    trust::check(path, &meta, Rule::Private)?;
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{} is larger than 1 MiB, far more than any config file; fix it by hand or move it aside",
+            path.display()
+        );
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not valid: it is not UTF-8 text; fix it by hand or move it aside",
+            path.display()
+        )
+    })
 }
 
 /// keycard edits `[profiles.NAME]` sections; an inline table written by hand cannot take

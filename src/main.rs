@@ -21,6 +21,7 @@ mod secret;
 mod session;
 mod signals;
 mod state;
+mod trust;
 mod ui;
 
 use clap::Parser;

@@ -21,6 +21,7 @@ mod prompt;
 mod providers;
 mod qr;
 mod secrets;
+mod shared_files;
 mod status;
 mod support;
 mod terminal;
