@@ -301,11 +301,53 @@ pub fn parse_env_name(raw: &str) -> Result<String, String> {
              not starting with a digit"
         ));
     }
-    if raw == "KEYCARD_PROFILE" {
-        return Err("KEYCARD_PROFILE carries the profile name; pick another name".into());
+    if raw == "KEYCARD_PROFILE" || raw == "KEYCARD_CONFIG_DIR" {
+        return Err(format!(
+            "{raw} is set by keycard exec itself; pick another name"
+        ));
+    }
+    let upper = raw.to_ascii_uppercase();
+    if ACTED_ON_PREFIXES.iter().any(|p| upper.starts_with(p)) || ACTED_ON.contains(&upper.as_str())
+    {
+        return Err(format!(
+            "{raw} is read by the dynamic loader, the shell or an interpreter, which would \
+             act on the token as a path or a command; pick another name, such as KEYCARD_TOKEN"
+        ));
     }
     Ok(raw.to_string())
 }
+
+/// Variables whose value the dynamic loader acts on (a library path to load, a
+/// tunable). A token the provider chose must never become one.
+const ACTED_ON_PREFIXES: &[&str] = &["LD_", "DYLD_", "GLIBC_", "MALLOC_"];
+
+/// Variables a shell or a common interpreter acts on at start-up or when expanding:
+/// where to find commands, a file to source, how to split words, options to apply.
+const ACTED_ON: &[&str] = &[
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "CDPATH",
+    "PS4",
+    "PROMPT_COMMAND",
+    "GLOBIGNORE",
+    "HOME",
+    "SHELL",
+    "TMPDIR",
+    "NODE_OPTIONS",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PERL5OPT",
+    "PERL5LIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+];
 
 /// "90", "90s", "30m", "1h30m", "2d": what people type for a lifetime. At most a year.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {

@@ -35,6 +35,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> u8 {
+    no_core_dumps();
     let cli = match parse_command_line() {
         Ok(cli) => cli,
         Err(e) => {
@@ -117,4 +118,16 @@ fn set_colors(choice: cli::ColorChoice) {
     };
     console::set_colors_enabled(stdout);
     console::set_colors_enabled_stderr(stderr);
+}
+
+/// Every command may hold a token or a client secret in memory (even `status` reads the
+/// token file): no core file may carry one, and no other process of the same user may
+/// read keycard's memory through ptrace or /proc/PID/mem. `exec` hands over to a command
+/// that gets its own default back (execve resets the flag).
+fn no_core_dumps() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes a plain integer and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
 }

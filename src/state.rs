@@ -191,6 +191,16 @@ pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
         Ok(tokens) => tokens,
         Err(e) => return damaged(json_problem(&e)),
     };
+    // A hand-edited (or older keycard's) file: a token with a line break or a space
+    // would let `$(keycard token)` carry a second header line.
+    let tokens_ok = [Some(&tokens.access_token), tokens.refresh_token.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(tokens.id_token.as_ref())
+        .all(|t| crate::oauth::token_chars(t.expose()));
+    if !tokens_ok {
+        return damaged("a token in it has spaces, control or non-ASCII characters".into());
+    }
     if tokens.version > FORMAT_VERSION {
         return Err(exit::fail(
             Code::Failure,

@@ -243,7 +243,7 @@ pub fn poll(
         ];
         let outcome = match client.post_form(http, token_endpoint, &form) {
             Ok(reply) => match read_answer::<TokenResponse>(&reply, "token response") {
-                Ok(Answer::Ok(t)) => Outcome::Token(t),
+                Ok(Answer::Ok(t)) => Outcome::Token(t.checked(&reply.url)?),
                 Ok(Answer::Error(e)) => Outcome::Error(e),
                 Ok(Answer::ServerTrouble(m)) => Outcome::Trouble(m),
                 Err(e) => return Err(e),

@@ -49,6 +49,49 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
+impl TokenResponse {
+    /// The answer, if keycard may use and print its tokens. RFC 6749 §7.1: a client must
+    /// not use a token whose type it does not understand, so `token_type` must be
+    /// `Bearer` (any case; absent is taken as Bearer: GitHub's form answers and several
+    /// refresh answers leave it out). Every token must be a `token_chars` string, so that
+    /// `$(keycard token)` in a header cannot carry a second header line.
+    pub fn checked(self, url: &str) -> Result<TokenResponse> {
+        if let Some(kind) = &self.token_type
+            && !kind.eq_ignore_ascii_case("bearer")
+        {
+            let shown: String = one_line(kind).chars().take(40).collect();
+            return Err(exit::fail(
+                exit::Code::Failure,
+                format!(
+                    "{url} issued a token of type {shown:?}, which keycard cannot use (it \
+                     sends Bearer tokens, RFC 6750); set the client up at the provider for \
+                     Bearer tokens (without DPoP or MTLS binding)"
+                ),
+            ));
+        }
+        let tokens = [
+            ("an access token", Some(&self.access_token)),
+            ("a refresh token", self.refresh_token.as_ref()),
+            ("an ID token", self.id_token.as_ref()),
+        ];
+        for (what, token) in tokens {
+            if token.is_some_and(|t| !token_chars(t.expose())) {
+                return Err(exit::network(format!(
+                    "{url} sent {what} with spaces, control or non-ASCII characters in it \
+                     (RFC 6750 allows none); keycard neither stores nor prints it"
+                )));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A token keycard may store and print: non-empty printable ASCII without spaces (a
+/// superset of RFC 6750's `b64token`, so no provider's tokens are refused for style).
+pub fn token_chars(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// RFC 6749 §5.2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {

@@ -22,7 +22,7 @@ pub fn refresh(
     ];
     let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<TokenResponse>(&reply, "token response")? {
-        Answer::Ok(tokens) => Ok(tokens),
+        Answer::Ok(tokens) => tokens.checked(&reply.url),
         // RFC 6749 §5.2: the grant itself is invalid, expired or revoked.
         Answer::Error(e) if e.error == "invalid_grant" => Err(exit::fail(
             Code::NotSignedIn,

@@ -18,6 +18,7 @@ mod login;
 mod man;
 mod polling;
 mod prompt;
+mod provider_answers;
 mod providers;
 mod qr;
 mod secrets;

@@ -329,3 +329,55 @@ fn a_fifo_at_the_token_path_is_refused_without_blocking() {
     run.expect(1);
     one_line_error(&run, "is a FIFO");
 }
+
+/// proc(5): while a process is not dumpable, its /proc/PID files belong to root. So a
+/// keycard running as another user and waiting in `login` (holding a device code and
+/// the client secret) shows whether it made itself non-dumpable.
+#[test]
+fn keycard_holding_secrets_cannot_be_dumped_or_read_by_the_same_user() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        eprintln!("skipped: needs root to tell a root-owned /proc entry from the user's");
+        return;
+    }
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/device" => crate::fake::json(
+            200,
+            json!({"device_code": "dc-secret", "user_code": "WAIT-HERE",
+                   "verification_uri": "http://127.0.0.1/verify", "expires_in": 600, "interval": 1}),
+        ),
+        _ => crate::fake::json(400, json!({"error": "authorization_pending"})),
+    });
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    let dir = scratch.config_dir();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        chown(&entry.unwrap().path(), NOBODY);
+    }
+    chown(&dir, NOBODY);
+    let mut child = scratch
+        .keycard()
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .args(["login", "--json", "--no-browser"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("WAIT-HERE"), "login is waiting: {line:?}");
+    let owner = std::fs::metadata(format!("/proc/{}/mem", child.id()))
+        .unwrap()
+        .uid();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        owner, 0,
+        "keycard (uid {NOBODY}) is dumpable: /proc/PID is its user's"
+    );
+}
