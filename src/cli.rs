@@ -446,7 +446,7 @@ pub enum ConfigCommand {
     )]
     Add(AddArgs),
 
-    /// Remove a profile and delete its token file
+    /// Remove a profile, revoke its tokens at the provider and delete its token file
     Remove {
         /// Profile name
         name: String,
@@ -454,6 +454,10 @@ pub enum ConfigCommand {
         /// Do not ask for confirmation
         #[arg(short, long)]
         yes: bool,
+
+        /// Only delete the local tokens; do not revoke them at the provider
+        #[arg(long)]
+        no_revoke: bool,
     },
 
     /// Print one setting of the resolved profile

@@ -17,6 +17,7 @@ mod oauth;
 mod paths;
 mod presets;
 mod qr;
+mod revocation;
 mod secret;
 mod session;
 mod signals;

@@ -4,9 +4,12 @@ use crate::cli::{AddArgs, ConfigCommand};
 use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
 use crate::env::Env;
 use crate::exit::{self, Code};
+use crate::lock;
 use crate::oauth::check_endpoint;
 use crate::paths::ProfileName;
 use crate::presets;
+use crate::revocation::{self, Revocation};
+use crate::state;
 use crate::ui;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -17,7 +20,11 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
         ConfigCommand::List { names } => list(names, env),
         ConfigCommand::Show { name } => show(name.as_deref(), env),
         ConfigCommand::Add(args) => add(args, env),
-        ConfigCommand::Remove { name, yes } => remove(&name, yes, env),
+        ConfigCommand::Remove {
+            name,
+            yes,
+            no_revoke,
+        } => remove(&name, yes, !no_revoke, env),
         ConfigCommand::Get { key } => get(&key, env),
         ConfigCommand::Set { key, value } => set(&key, &value, env),
         ConfigCommand::Path => ui::out(&env.paths.config_file().display().to_string()),
@@ -258,7 +265,7 @@ fn list_presets(env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
+fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
     let name = ProfileName::parse(name)?;
     let config = Config::load(&env.paths)?;
     let token_path = env.paths.token_file(&name);
@@ -287,17 +294,40 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
             ));
         }
     }
+    // Under the profile's lock, as `logout` does: a refresh finishing at this moment
+    // cannot write the token file back after it is deleted, and one starting later finds
+    // neither the file nor the profile.
+    let timeout = config.profile(&name).and_then(|p| p.timeout);
+    let _lock = lock::acquire(&env.paths, &name, lock::wait_for(timeout))?;
+    // The lock may have been waited for: edit config.toml as it is now.
+    let config = Config::load(&env.paths)?;
+    let revocation = match state::inspect(&token_path, name.as_str()) {
+        Ok(state::Found::Tokens(stored)) if revoke => {
+            Some(revocation::best_effort(env, &config, &name, &stored.tokens))
+        }
+        _ => None,
+    };
     let mut edit = config.edit()?;
     edit.remove_profile(&name)?;
     if config.active() == Some(name.as_str()) {
         edit.clear_active();
     }
     edit.save()?;
-    if has_tokens {
-        std::fs::remove_file(&token_path)
-            .with_context(|| format!("cannot delete {}", token_path.display()))?;
+    match std::fs::remove_file(&token_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot delete {}", token_path.display()));
+        }
+        _ => {}
     }
-    ui::info(env, &format!("Removed profile '{name}'."));
+    let how = match revocation {
+        Some(Revocation::Revoked) => "; the provider revoked its tokens",
+        Some(Revocation::NotOffered) => {
+            "; the provider offers no revocation endpoint, so its tokens stay valid until they expire"
+        }
+        _ if has_tokens && !revoke => " (tokens not revoked at the provider)",
+        _ => "",
+    };
+    ui::info(env, &format!("Removed profile '{name}'{how}."));
     Ok(())
 }
 

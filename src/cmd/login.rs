@@ -11,6 +11,7 @@ use crate::lock;
 use crate::oauth::device::{self, Client};
 use crate::oauth::{check_endpoint, discovery};
 use crate::paths::ProfileName;
+use crate::revocation::{self, Revocation};
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use anyhow::{Context, Result};
@@ -113,7 +114,21 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
+    // The session this one replaces (`--force`, new scopes, or a login that raced this
+    // one), read under the lock: its tokens are revoked once the new ones are safe.
+    let replaced = match state::inspect(&token_path, name.as_str()) {
+        Ok(state::Found::Tokens(stored)) => Some(stored.tokens),
+        _ => None,
+    };
     state::save(&token_path, &tokens)?;
+    if let Some(old) = &replaced
+        && revocation::replaced(env, &config, &name, old, &tokens) == Revocation::Revoked
+    {
+        ui::info(
+            env,
+            "The session this sign-in replaced was revoked at the provider.",
+        );
+    }
 
     ui::info(
         env,

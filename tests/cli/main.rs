@@ -11,6 +11,7 @@ mod discovery;
 mod docker_credential;
 mod exec;
 mod fake;
+mod forgetting;
 mod git_credential;
 mod hostile_files;
 mod kube;
