@@ -479,7 +479,8 @@ pub enum ConfigCommand {
     Set {
         /// Setting name
         key: String,
-        /// New value
+        /// New value; `-` reads it from standard input (typed without echo for
+        /// client_secret), so a secret stays out of shell history and `ps`
         value: String,
     },
 
@@ -511,7 +512,8 @@ pub struct AddArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Client secret, for providers that require one for the device flow
+    /// Client secret, for providers that require one for the device flow; `-` reads it
+    /// from standard input, keeping it out of shell history and `ps`
     #[arg(long, value_name = "SECRET")]
     pub client_secret: Option<String>,
 

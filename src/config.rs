@@ -212,7 +212,7 @@ impl Config {
                 e.span()
                     .map(|s| line_col(&text, s.start))
                     .unwrap_or_default(),
-                one_line(e.message())
+                crate::secret::without_values(&one_line(e.message()))
             )
         })?;
         // A section keycard could never address by name, and whose name must never
@@ -300,10 +300,14 @@ impl Config {
 
     /// Starts an edit that keeps the file's comments and layout.
     pub fn edit(&self) -> Result<ConfigEdit> {
-        let doc: DocumentMut = self
-            .text
-            .parse()
-            .with_context(|| format!("{} is not valid TOML", self.path.display()))?;
+        // toml's own rendering of the error quotes the line, which may hold a secret.
+        let doc: DocumentMut = self.text.parse().map_err(|e: toml_edit::TomlError| {
+            anyhow::anyhow!(
+                "{} is not valid TOML: {}",
+                self.path.display(),
+                crate::secret::without_values(&one_line(e.message()))
+            )
+        })?;
         Ok(ConfigEdit {
             path: self.path.clone(),
             doc,

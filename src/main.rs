@@ -22,6 +22,7 @@ mod secret;
 mod session;
 mod signals;
 mod state;
+mod stdin_value;
 mod trust;
 mod ui;
 

@@ -10,6 +10,7 @@ use crate::paths::ProfileName;
 use crate::presets;
 use crate::revocation::{self, Revocation};
 use crate::state;
+use crate::stdin_value;
 use crate::ui;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -120,8 +121,13 @@ fn show(name: Option<&str>, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn add(args: AddArgs, env: &Env) -> Result<()> {
+fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     let name = ProfileName::parse(&args.name)?;
+    match args.client_secret.as_deref() {
+        Some("-") => args.client_secret = Some(stdin_value::read("client_secret", true)?),
+        Some(_) => warn_secret_on_command_line("keycard config add ... --client-secret -"),
+        None => {}
+    }
     let preset = args.preset.as_deref().map(presets::find).transpose()?;
     let from_preset = match &preset {
         Some(p) => {
@@ -229,6 +235,15 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
         &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
     );
     Ok(())
+}
+
+/// A secret typed as an argument is in the shell's history and, while keycard runs, in
+/// every user's `ps`: say so, and how to avoid it next time.
+fn warn_secret_on_command_line(instead: &str) {
+    ui::warn(&format!(
+        "a client secret on the command line is kept in your shell history and visible to \
+         other users in `ps`; next time give it on standard input: `{instead}`"
+    ));
 }
 
 /// `config presets`: one line per preset (name, what it is for), or JSON with the
@@ -354,6 +369,16 @@ fn get(key: &str, env: &Env) -> Result<()> {
 
 fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     check_key(key)?;
+    let from_stdin;
+    let value = if value == "-" {
+        from_stdin = stdin_value::read(key, key == "client_secret")?;
+        from_stdin.as_str()
+    } else {
+        if key == "client_secret" {
+            warn_secret_on_command_line("keycard config set client_secret -");
+        }
+        value
+    };
     if key == "issuer" || key.ends_with("_endpoint") {
         check_endpoint(key, value)?;
     }

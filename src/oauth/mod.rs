@@ -163,30 +163,9 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
             exit::network(format!(
                 "{} sent a {what} keycard cannot use: {}",
                 reply.url,
-                without_values(&e.to_string())
+                crate::secret::without_values(&e.to_string())
             ))
         })
-}
-
-/// serde's message without the offending value: for a token sent as a number, "invalid
-/// type: integer `123...`, expected a string" would print the token.
-fn without_values(message: &str) -> String {
-    for lead in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(lead) {
-            let (unexpected, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-            let kind: String = unexpected
-                .split(['`', '"'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            return match expected {
-                "" => format!("{lead}{kind}"),
-                e => format!("{lead}{kind}, expected {e}"),
-            };
-        }
-    }
-    message.to_string()
 }
 
 /// An endpoint answered 404 or 410 without an OAuth error: it is not (or no longer)

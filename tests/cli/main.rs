@@ -22,6 +22,7 @@ mod prompt;
 mod provider_answers;
 mod providers;
 mod qr;
+mod secret_input;
 mod secrets;
 mod shared_files;
 mod status;
