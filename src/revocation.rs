@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::http::Http;
 use crate::oauth::device::Client;
-use crate::oauth::discovery::{self, After};
+use crate::oauth::discovery::After;
 use crate::oauth::token::{self, Hint};
 use crate::paths::ProfileName;
 use crate::secret::Secret;
@@ -98,14 +98,9 @@ fn revoke(
     wanted: Wanted,
 ) -> Result<Revocation> {
     let provider = session::provider_profile(config, name, tokens);
-    let http = Http::for_profile(&provider, env.verbose)?.with_timeout(REVOKE_TIMEOUT);
-    let (endpoint, fresh) = discovery::endpoint_after_login(
-        &http,
-        &provider,
-        tokens.issuer.as_deref(),
-        After::Revocation,
-    )?;
-    session::cache_discovery(env, name, tokens, fresh);
+    let http = Http::with(provider.http_options(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
+    let endpoint =
+        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Revocation)?;
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };

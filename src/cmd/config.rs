@@ -5,13 +5,13 @@ use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::lock;
-use crate::oauth::check_endpoint;
 use crate::paths::ProfileName;
 use crate::presets;
 use crate::revocation::{self, Revocation};
 use crate::state;
 use crate::stdin_value;
 use crate::ui;
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use serde_json::json;
 

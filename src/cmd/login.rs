@@ -9,11 +9,12 @@ use crate::fsio;
 use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::{self, Client};
-use crate::oauth::{check_endpoint, discovery};
+use crate::oauth::discovery;
 use crate::paths::ProfileName;
 use crate::revocation::{self, Revocation};
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 
 pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
@@ -56,7 +57,7 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     // Fail on an unwritable config directory now, not after the user approved the code.
     fsio::ensure_writable_dir(env.paths.dir())?;
 
-    let http = Http::for_profile(&profile, env.verbose)?;
+    let http = Http::with(profile.http_options(), env.verbose)?;
     let client = Client::of(&profile, &client_id);
     let mut extra = profile.params.clone();
     if let Some(audience) = &profile.audience {
