@@ -472,9 +472,11 @@ pub enum ConfigCommand {
                             token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file,\n\
                             client_auth (post or basic), timeout, connect_timeout (seconds),\n\
                             hosts (for the git and docker credential helpers: host or host:port, space-separated),\n\
+                            verification_hosts (where the sign-in link may go besides the issuer's domain),\n\
                             username (default oauth2), git_auth (basic or bearer).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
-                            keycard --profile work config set token_endpoint https://id.example.com/token"
+                            keycard --profile work config set token_endpoint https://id.example.com/token\n  \
+                            keycard config set client_secret - < secret.txt"
     )]
     Set {
         /// Setting name

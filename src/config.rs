@@ -49,6 +49,10 @@ pub struct Profile {
     /// Hosts (`host` or `host:port`) the git and docker credential helpers hand this
     /// profile's token to; no other host ever gets it.
     pub hosts: Option<Vec<String>>,
+    /// Hosts (and the names under them) the provider's sign-in link may go to besides the
+    /// issuer's own domain, without a warning (RFC 8628 §5.4). Presets set their
+    /// provider's: Entra signs in at microsoft.com, not microsoftonline.com.
+    pub verification_hosts: Option<Vec<String>>,
     /// User name the credential helpers give with the token (default `oauth2`).
     pub username: Option<String>,
     /// How git sends the token: `basic` (user name and password, the default) or
@@ -172,6 +176,7 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "connect_timeout",
     "hosts",
+    "verification_hosts",
     "username",
     "git_auth",
 ];
@@ -387,6 +392,12 @@ impl ConfigEdit {
             let hosts = raw
                 .split_whitespace()
                 .map(|h| Host::entry(h).map(|h| h.to_string()))
+                .collect::<Result<toml_edit::Array>>()?;
+            table[key] = value(hosts);
+        } else if key == "verification_hosts" {
+            let hosts = raw
+                .split_whitespace()
+                .map(crate::url_rules::check_host_name)
                 .collect::<Result<toml_edit::Array>>()?;
             table[key] = value(hosts);
         } else if key == "username" {

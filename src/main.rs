@@ -83,8 +83,11 @@ fn run() -> u8 {
         Err(e) if exit::is_broken_pipe(&e) => exit::Code::Success as u8,
         Err(e) => {
             let code = exit::code_of(&e);
-            // `{:#}` is the whole chain on one line, never a backtrace.
+            // `{:#}` is the whole chain on one line, never a backtrace. Errors quote
+            // providers (an error description, a discovery value, a content type): the
+            // line is cleaned as a whole, so no path can forget to.
             let message = format!("{e:#}");
+            let message = text::one_line(&message);
             if !message.is_empty() {
                 eprintln!(
                     "{} {message}",

@@ -35,9 +35,117 @@ pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
     }
 }
 
+/// The link a provider asks the user to open (RFC 8628 `verification_uri` and
+/// `verification_uri_complete`): `https://`, or `http://` on loopback, and no
+/// `user:password@` (`https://microsoft.com@evil.example/` reads as Microsoft and goes
+/// elsewhere). Anything else (`javascript:`, `file:`, `data:`) is refused before the
+/// link is shown, drawn as a QR code or opened.
+pub fn check_verification_link(name: &str, raw: &str) -> Result<url::Url> {
+    let refused = |why: &str| {
+        exit::network(format!(
+            "the provider sent a {name} keycard will not show or open ({why}): {raw:?}; \
+             nothing was opened"
+        ))
+    };
+    let url = url::Url::parse(raw).map_err(|_| refused("not a URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refused(
+            "it carries a user name, which can disguise its host",
+        ));
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(refused(
+            "only https:// links are opened, or http:// to localhost",
+        )),
+    }
+}
+
+/// The registrable domain of `host` by the public suffix list: `microsoftonline.com` for
+/// `login.microsoftonline.com`, `example.co.uk` for `id.example.co.uk`. An IP address,
+/// or a name with no registrable part, is its own domain.
+pub fn registrable_domain<S: AsRef<str>>(host: &url::Host<S>) -> String {
+    use psl::Psl;
+    match host {
+        url::Host::Domain(name) => {
+            let name = name.as_ref().trim_end_matches('.').to_ascii_lowercase();
+            psl::List
+                .domain(name.as_bytes())
+                .and_then(|d| std::str::from_utf8(d.as_bytes()).ok())
+                .map_or_else(|| name.clone(), str::to_string)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `host` is `domain` or a name under it (`www.microsoft.com` is within `microsoft.com`).
+pub fn is_within(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+/// A `verification_hosts` entry: a bare host name, no scheme, port or path.
+pub fn check_host_name(raw: &str) -> Result<String> {
+    let bad = || {
+        exit::usage(format!(
+            "{raw:?} is not a host name: write it as microsoft.com, without https:// or a path"
+        ))
+    };
+    if raw.is_empty() || raw.contains(['/', ':', '@', '?', '#']) {
+        return Err(bad());
+    }
+    match url::Host::parse(raw) {
+        Ok(url::Host::Domain(d)) => Ok(d.to_ascii_lowercase()),
+        Ok(other) => Ok(other.to_string()),
+        Err(_) => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_links_are_https_or_loopback_and_carry_no_user() {
+        for ok in [
+            "https://microsoft.com/devicelogin",
+            "https://www.google.com/device",
+            "http://127.0.0.1:9/verify",
+        ] {
+            assert!(check_verification_link("link", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,<script>x</script>",
+            "http://evil.example/device",
+            "https://microsoft.com@evil.example/devicelogin",
+            "vbscript:x",
+            "not a link",
+            "",
+        ] {
+            let err = check_verification_link("link", bad).unwrap_err();
+            assert_eq!(exit::code_of(&err), exit::Code::Network, "{bad}");
+        }
+    }
+
+    #[test]
+    fn registrable_domains_follow_the_public_suffix_list() {
+        let domain = |h: &str| registrable_domain(&url::Host::parse(h).unwrap());
+        assert_eq!(domain("login.microsoftonline.com"), "microsoftonline.com");
+        assert_eq!(domain("id.example.co.uk"), "example.co.uk");
+        assert_eq!(domain("acme.eu.auth0.com"), "auth0.com");
+        // github.io is a public suffix: two users' pages are two domains.
+        assert_eq!(domain("alice.github.io"), "alice.github.io");
+        assert_eq!(domain("127.0.0.1"), "127.0.0.1");
+        assert_eq!(domain("localhost"), "localhost");
+        assert!(is_within("www.microsoft.com", "microsoft.com"));
+        assert!(is_within("Microsoft.com.", "microsoft.com"));
+        assert!(!is_within("evilmicrosoft.com", "microsoft.com"));
+        assert!(!is_within("microsoft.com.evil.example", "microsoft.com"));
+    }
 
     #[test]
     fn only_https_or_loopback() {

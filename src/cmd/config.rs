@@ -424,6 +424,7 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "timeout" => p.timeout.map(|s| s.to_string()),
         "connect_timeout" => p.connect_timeout.map(|s| s.to_string()),
         "hosts" => p.hosts.as_ref().map(|h| h.join(" ")),
+        "verification_hosts" => p.verification_hosts.as_ref().map(|h| h.join(" ")),
         "username" => p.username.clone(),
         "git_auth" => p.git_auth.map(|a| a.as_str().to_string()),
         _ => None,
@@ -447,6 +448,9 @@ fn display_value(p: &Profile, key: &str) -> Option<String> {
     }
     if key == "hosts" {
         return p.hosts.as_deref().map(list);
+    }
+    if key == "verification_hosts" {
+        return p.verification_hosts.as_deref().map(list);
     }
     raw_value(p, key).map(|v| format!("{v:?}"))
 }

@@ -9,10 +9,11 @@ use crate::fsio;
 use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::{self, Client};
-use crate::oauth::discovery;
+use crate::oauth::{discovery, links};
 use crate::paths::ProfileName;
 use crate::revocation::{self, Revocation};
 use crate::state::{self, SessionState, TokenState};
+use crate::text::one_line;
 use crate::ui;
 use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
@@ -82,6 +83,16 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         if let Err(e) = cached {
             ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
         }
+    }
+    // Before the code is shown: a link keycard must not open ends the sign-in here, and
+    // a warning about where it leads must be read before the code is entered.
+    if let Some(warning) = links::check(
+        &auth,
+        &profile,
+        &endpoints.device_authorization,
+        name.as_str(),
+    )? {
+        ui::warn(&warning);
     }
     ui::show_device_code(env, &auth)?;
     let link = auth
@@ -179,7 +190,7 @@ fn as_who(tokens: &TokenState) -> String {
     tokens
         .identity
         .display()
-        .map(|w| format!(" as {w}"))
+        .map(|w| format!(" as {}", one_line(w)))
         .unwrap_or_default()
 }
 

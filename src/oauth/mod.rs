@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod discovery;
+pub mod links;
 pub mod token;
 
 use crate::exit;
@@ -107,7 +108,7 @@ impl OAuthError {
             Some(d) if !d.trim().is_empty() => {
                 format!("{}: {}", one_line(&self.error), one_line(d))
             }
-            _ => one_line(&self.error),
+            _ => one_line(&self.error).into_owned(),
         }
     }
 }
@@ -387,7 +388,7 @@ mod tests {
             description: Some("no\x1b]0;pwned\x07 way\nsecond line".into()),
             interval: None,
         };
-        assert_eq!(e.summary(), "access_denied: no]0;pwned way second line");
+        assert_eq!(e.summary(), "access_denied: no way second line");
     }
 
     mod properties {

@@ -20,6 +20,7 @@ mod man;
 mod polling;
 mod prompt;
 mod provider_answers;
+mod provider_text;
 mod providers;
 mod qr;
 mod secret_input;
