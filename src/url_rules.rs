@@ -64,19 +64,62 @@ pub fn check_verification_link(name: &str, raw: &str) -> Result<url::Url> {
 
 /// The registrable domain of `host` by the public suffix list: `microsoftonline.com` for
 /// `login.microsoftonline.com`, `example.co.uk` for `id.example.co.uk`. An IP address,
-/// or a name with no registrable part, is its own domain.
+/// or a name that is itself a public suffix, is its own domain.
 pub fn registrable_domain<S: AsRef<str>>(host: &url::Host<S>) -> String {
-    use psl::Psl;
-    match host {
-        url::Host::Domain(name) => {
-            let name = name.as_ref().trim_end_matches('.').to_ascii_lowercase();
-            psl::List
-                .domain(name.as_bytes())
-                .and_then(|d| std::str::from_utf8(d.as_bytes()).ok())
-                .map_or_else(|| name.clone(), str::to_string)
-        }
-        other => other.to_string(),
+    let url::Host::Domain(name) = host else {
+        return host.to_string();
+    };
+    let name = name.as_ref().trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    // The list spells IDN suffixes in Unicode; the URL gave punycode. Same labels either way.
+    let unicode = idna::domain_to_unicode(&name).0;
+    let lookup: Vec<&str> = unicode.split('.').collect();
+    let lookup = if lookup.len() == labels.len() {
+        lookup
+    } else {
+        labels.clone()
+    };
+    let suffix = public_suffix_labels(&lookup);
+    if labels.len() > suffix {
+        labels[labels.len() - suffix - 1..].join(".")
+    } else {
+        name
     }
+}
+
+/// The public suffix list (https://publicsuffix.org), as text in the binary: not code
+/// (a compiled-in lookup cost a prompt 0.2 MiB of memory it never used) and not parsed
+/// until `login` asks.
+const PUBLIC_SUFFIXES: &str = include_str!("../data/public_suffix_list.dat");
+
+/// How many trailing labels of `labels` are the public suffix, by the list's algorithm:
+/// an exception rule (`!www.ck`) wins and gives its own labels less the first; else
+/// the longest matching rule, where `*` matches one label; else the implicit rule `*`.
+fn public_suffix_labels(labels: &[&str]) -> usize {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static RULES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        PUBLIC_SUFFIXES
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap_or_default())
+            .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            .collect()
+    });
+    let n = labels.len();
+    for i in 0..n {
+        if rules.contains(format!("!{}", labels[i..].join(".")).as_str()) {
+            return n - i - 1;
+        }
+    }
+    for i in 0..n {
+        let exact = rules.contains(labels[i..].join(".").as_str());
+        let wild = i + 1 < n && rules.contains(format!("*.{}", labels[i + 1..].join(".")).as_str());
+        if exact || wild {
+            return n - i;
+        }
+    }
+    1
 }
 
 /// `host` is `domain` or a name under it (`www.microsoft.com` is within `microsoft.com`).
@@ -140,6 +183,13 @@ mod tests {
         // github.io is a public suffix: two users' pages are two domains.
         assert_eq!(domain("alice.github.io"), "alice.github.io");
         assert_eq!(domain("127.0.0.1"), "127.0.0.1");
+        // A wildcard rule (*.ck) and its exception (!www.ck).
+        assert_eq!(domain("a.b.ck"), "a.b.ck");
+        assert_eq!(domain("www.ck"), "www.ck");
+        assert_eq!(domain("x.www.ck"), "www.ck");
+        // An IDN suffix the list spells in Unicode (公司.cn), reached in punycode.
+        assert_eq!(domain("id.example.xn--55qx5d.cn"), "example.xn--55qx5d.cn");
+        assert_eq!(domain("github.io"), "github.io");
         assert_eq!(domain("localhost"), "localhost");
         assert!(is_within("www.microsoft.com", "microsoft.com"));
         assert!(is_within("Microsoft.com.", "microsoft.com"));
