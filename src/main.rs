@@ -15,6 +15,7 @@ mod env;
 mod exit;
 mod expiry;
 mod fsio;
+mod hint;
 mod hosts;
 mod http;
 mod identity;
@@ -112,7 +113,13 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
     if docker {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
     }
-    cli::Cli::try_parse_from(args)
+    let cli = cli::Cli::try_parse_from(&args)?;
+    hint::remember(
+        &args,
+        cli.global.config_dir.as_deref(),
+        cli.global.profile.as_deref(),
+    );
+    Ok(cli)
 }
 
 /// Colour only for terminals, never under CI or NO_COLOR, unless `--color always`.
@@ -154,7 +161,7 @@ fn no_core_dumps() {
 const LAYERS: &[&[&str]] = &[
     // Leaves: no keycard imports at all.
     &[
-        "cli", "echo", "exit", "expiry", "fsio", "qr", "secret", "text", "trust",
+        "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text", "trust",
     ],
     // Rules about paths, URLs and signals.
     &["paths", "signals", "stdin_value", "url_rules"],

@@ -5,6 +5,7 @@
 
 use crate::echo::EchoOff;
 use crate::exit;
+use crate::hint;
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Read, Write};
 
@@ -45,8 +46,8 @@ pub fn read(key: &str, secret: bool) -> Result<String> {
     let value = value.strip_suffix('\r').unwrap_or(value);
     if value.trim().is_empty() {
         return Err(exit::usage(format!(
-            "no {key} on standard input; give it as `keycard config set {key} - < FILE` \
-             or type it when asked"
+            "no {key} on standard input; give it as `{}` or type it when asked",
+            hint::command("config set", &format!("{key} - < FILE"))
         )));
     }
     // Nothing is said about the value itself: it may be the secret.

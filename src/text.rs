@@ -54,13 +54,15 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A line for stdout (JSON above all) with every character `one_line` would act on,
-/// except line breaks and tabs, written as a JSON `\uXXXX` escape. In JSON those
-/// characters can only occur inside strings, so the result is the same JSON value,
-/// valid, and inert on a terminal; a plain-text line shows the escape instead of
-/// obeying it.
+/// A line for stdout (JSON above all) with every character `one_line` would act on and
+/// JSON encoders leave as they are (C1 controls, DEL, bidirectional and zero-width
+/// characters, U+2028/2029) written as a JSON `\uXXXX` escape. In JSON those characters
+/// can only occur inside strings, so the result is the same JSON value, valid, and
+/// inert on a terminal. C0 controls are left alone: a JSON encoder already escapes them
+/// inside strings, and outside them they are keycard's own (line breaks, the colours of
+/// `status`); provider text in a plain line has been through `one_line` already.
 pub fn escape_invisible(line: &str) -> Cow<'_, str> {
-    let escape = |c: char| needs_cleaning(c) && c != '\n' && c != '\t';
+    let escape = |c: char| needs_cleaning(c) && c >= ' ';
     if !line.chars().any(escape) {
         return Cow::Borrowed(line);
     }

@@ -4,6 +4,7 @@ use crate::cli::{AddArgs, ConfigCommand};
 use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
 use crate::env::Env;
 use crate::exit::{self, Code};
+use crate::hint;
 use crate::lock;
 use crate::paths::ProfileName;
 use crate::presets;
@@ -70,7 +71,11 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
     if names.is_empty() {
         ui::info(
             env,
-            "No profiles yet. Add one with `keycard config add NAME --issuer URL --client-id ID`.",
+            &format!(
+                "No profiles yet. Add one with `{}` or `{}`.",
+                crate::hint::no_profile("config add", "NAME --preset PRESET --client-id ID"),
+                crate::hint::no_profile("config add", "NAME --issuer URL --client-id ID")
+            ),
         );
         return Ok(());
     }
@@ -125,7 +130,10 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     let name = ProfileName::parse(&args.name)?;
     match args.client_secret.as_deref() {
         Some("-") => args.client_secret = Some(stdin_value::read("client_secret", true)?),
-        Some(_) => warn_secret_on_command_line("keycard config add ... --client-secret -"),
+        Some(_) => warn_secret_on_command_line(&hint::no_profile(
+            "config add",
+            &format!("{} ... --client-secret -", args.name),
+        )),
         None => {}
     }
     let preset = args.preset.as_deref().map(presets::find).transpose()?;
@@ -185,7 +193,8 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
     if config.profile(&name).is_some() {
         return Err(exit::usage(format!(
-            "profile '{name}' already exists; change it with `keycard --profile {name} config set KEY VALUE` or remove it first"
+            "profile '{name}' already exists; change it with `{}` or remove it first",
+            crate::hint::for_profile("config set", &name, "KEY VALUE")
         )));
     }
     let mut edit = config.edit()?;
@@ -232,7 +241,10 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     let active = if activate { " and made it active" } else { "" };
     ui::info(
         env,
-        &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
+        &format!(
+            "Added profile '{name}'{active}. Sign in with `{}`.",
+            crate::hint::for_profile("login", &name, "")
+        ),
     );
     Ok(())
 }
@@ -275,7 +287,13 @@ fn list_presets(env: &Env) -> Result<()> {
     }
     ui::info(
         env,
-        "\nUse one with `keycard config add NAME --preset PRESET --var KEY=VALUE --client-id ID`.",
+        &format!(
+            "\nUse one with `{}`.",
+            crate::hint::no_profile(
+                "config add",
+                "NAME --preset PRESET --var KEY=VALUE --client-id ID"
+            )
+        ),
     );
     Ok(())
 }
@@ -375,7 +393,7 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
         from_stdin.as_str()
     } else {
         if key == "client_secret" {
-            warn_secret_on_command_line("keycard config set client_secret -");
+            warn_secret_on_command_line(&hint::command("config set", "client_secret -"));
         }
         value
     };
@@ -391,10 +409,17 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     // `config set` creates a profile, like `git config`; a typo of an existing one
     // should not silently become a new profile.
     if is_new && let Some(meant) = config.closest(&name) {
-        return Err(exit::usage(format!(
-            "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
-             use `keycard config add {name}`)"
-        )));
+        return Err(exit::fail(
+            exit::Code::NotSignedIn,
+            format!(
+                "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
+             use `{}`)",
+                crate::hint::no_profile(
+                    "config add",
+                    &format!("{name} --preset PRESET --client-id ID")
+                )
+            ),
+        ));
     }
     let mut edit = config.edit()?;
     edit.set_key(&name, key, value)?;

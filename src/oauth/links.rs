@@ -5,6 +5,7 @@
 
 use super::DeviceAuthorization;
 use crate::config::Profile;
+use crate::hint;
 use crate::presets;
 use crate::url_rules::{check_verification_link, is_within, registrable_domain};
 use anyhow::Result;
@@ -52,7 +53,8 @@ pub fn check(
                 "the sign-in link goes to {host}, which is not {reference_host} (domain {home}) \
                  and not a host profile '{name}' trusts: enter the code only if you expected \
                  that site, since a look-alike page could take it (RFC 8628 §5.4); to trust \
-                 it, `keycard --profile {name} config set verification_hosts {host}`"
+                 it, `{}`",
+                hint::for_profile("config set", &name, &format!("verification_hosts {host}"))
             )));
         }
     }

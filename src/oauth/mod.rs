@@ -4,6 +4,7 @@
 pub mod device;
 pub mod discovery;
 pub mod links;
+pub mod refusal;
 pub mod token;
 
 use crate::exit;

@@ -80,7 +80,8 @@ fn a_secret_given_as_an_argument_draws_a_warning_with_the_way_out() {
     ]);
     run.expect(0);
     assert!(
-        run.stderr.contains("config set client_secret -"),
+        run.stderr
+            .contains("keycard config set --profile p client_secret -"),
         "{}",
         run.stderr
     );

@@ -310,12 +310,14 @@ fn json_is_a_stable_object_without_secrets() {
             "in_use",
             "issuer",
             "profile",
+            "refused",
             "scope",
             "source",
             "state",
             "user"
         ]
     );
+    assert!(json["refused"].is_null());
     assert_eq!(json["profile"], "prod");
     assert_eq!(json["source"], "config");
     assert_eq!(json["in_use"], true);

@@ -85,7 +85,13 @@ impl<'a> Report<'a> {
             (SessionState::Refreshable, _) => {
                 "refreshable (access token expired; refreshes on next use)".into()
             }
-            (SessionState::Expired, _) => "expired".into(),
+            (SessionState::Expired, _) => match self.tokens.and_then(refusal) {
+                Some((at, reason)) => format!(
+                    "expired (the provider refused the session at {}: {reason})",
+                    at.format("%Y-%m-%d %H:%M UTC"),
+                ),
+                None => "expired".into(),
+            },
             (SessionState::None, _) => "not signed in".into(),
         };
         paint(self.session, &line)
@@ -144,7 +150,22 @@ impl<'a> Report<'a> {
             // As far as keycard trusts it (`expiry`): the file's own, unless absurd.
             "expires_at": tokens.and_then(|t| t.trusted_expiry(self.now)),
             "expires_in": self.usable_for().map(|d| d.num_seconds().max(0)),
+            // Set when the provider refused the session (state "expired").
+            "refused": tokens.and_then(refusal).map(|(at, reason)| serde_json::json!({
+                "at": at,
+                "reason": reason,
+            })),
             "error": error.map(|e| format!("{e:#}")),
         })
     }
+}
+
+/// When and why the provider refused the session, if it did; the reason on one line.
+fn refusal(tokens: &TokenState) -> Option<(DateTime<Utc>, String)> {
+    let at = tokens.refused_at?;
+    let reason = tokens
+        .refused_reason
+        .as_deref()
+        .unwrap_or("no reason given");
+    Some((at, crate::text::one_line(reason).into_owned()))
 }
