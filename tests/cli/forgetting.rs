@@ -39,16 +39,11 @@ fn new_tokens(refresh: &str) -> Response {
 fn session(server: &FakeServer, expires_in: i64) -> Scratch {
     let scratch = Scratch::new();
     scratch.add_endpoint_profile("p", &server.url);
-    scratch
-        .run(&[
-            "--profile",
-            "p",
-            "config",
-            "set",
-            "revocation_endpoint",
-            &format!("{}/revoke", server.url),
-        ])
-        .expect(0);
+    scratch.set(
+        "p",
+        "revocation_endpoint",
+        &format!("{}/revoke", server.url),
+    );
     signed_in(&scratch, "p", expires_in, true);
     scratch.edit_tokens("p", |t| t["issuer"] = serde_json::Value::Null);
     scratch
