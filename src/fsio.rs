@@ -181,22 +181,32 @@ fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Test seam, debug builds only (release builds compile the plain write above): with
-/// `KEYCARD_TEST_SLOW_WRITE_MS=N` the temporary file is written in eight chunks with N ms
-/// after each, so tests/cli/crash.rs can land a SIGKILL inside the write window and check
-/// that readers still see the old file or the new one.
+/// `KEYCARD_TEST_KILL_WRITE_AT=K` (1 to 8) the temporary file is written in eight chunks
+/// and the process kills itself with SIGKILL after the K-th, before the file is synced
+/// and renamed: a crash at an exact point of the write, so tests/cli/crash.rs can check
+/// that readers still see the old file and the next writer sweeps the temporary one,
+/// however fast or busy the machine is.
 #[cfg(debug_assertions)]
 fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
-    let pause = std::env::var("KEYCARD_TEST_SLOW_WRITE_MS")
+    let kill_at: Option<usize> = std::env::var("KEYCARD_TEST_KILL_WRITE_AT")
         .ok()
-        .and_then(|ms| ms.parse().ok())
-        .map(std::time::Duration::from_millis);
-    let Some(pause) = pause else {
+        .and_then(|k| k.parse().ok());
+    let Some(kill_at) = kill_at else {
         return file.write_all(contents);
     };
-    for chunk in contents.chunks(contents.len().div_ceil(8).max(1)) {
+    for (n, chunk) in contents
+        .chunks(contents.len().div_ceil(8).max(1))
+        .enumerate()
+    {
         file.write_all(chunk)?;
         file.flush()?;
-        std::thread::sleep(pause);
+        if n + 1 == kill_at {
+            #[cfg(unix)]
+            // SAFETY: kill(2) on our own pid has no memory effects.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
     }
     Ok(())
 }

@@ -23,6 +23,8 @@ mod lock;
 mod oauth;
 mod paths;
 mod presets;
+#[cfg(test)]
+mod property;
 mod qr;
 mod revocation;
 mod secret;
@@ -159,7 +161,9 @@ fn no_core_dumps() {
 /// source to this list, test code included.
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
-    // Leaves: no keycard imports at all.
+    // Test-only: proptest's settings, which any module's properties use.
+    &["property"],
+    // Leaves: no keycard imports at all (outside their tests).
     &[
         "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text", "trust",
     ],

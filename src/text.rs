@@ -202,8 +202,7 @@ mod tests {
     }
 
     proptest! {
-        // As `http::hostile::config`: no regression files in the source tree.
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(crate::property::config())]
 
         #[test]
         fn provider_text_comes_out_as_one_clean_line(text in "\\PC*|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}a ]{0,12}") {

@@ -115,9 +115,7 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
 
     let mut progress = ui::Progress::new(env);
     let tokens = device::poll(
-        &http,
-        &endpoints.token,
-        &client,
+        &mut |form| client.post_form(&http, &endpoints.token, form),
         &auth,
         &env.clock,
         &mut |left| progress.waiting(left),

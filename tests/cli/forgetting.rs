@@ -57,7 +57,6 @@ fn revoked(server: &FakeServer) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn config_remove_revokes_the_tokens_like_logout() {
     let server = provider(200, |_| new_tokens("rt-new"));
     let scratch = session(&server, 3600);
@@ -69,7 +68,6 @@ fn config_remove_revokes_the_tokens_like_logout() {
     assert!(!scratch.config_toml().contains("[profiles.p]"));
 }
 
-#[test]
 fn config_remove_no_revoke_only_forgets() {
     let server = provider(200, |_| new_tokens("rt-new"));
     let scratch = session(&server, 3600);
@@ -80,7 +78,6 @@ fn config_remove_no_revoke_only_forgets() {
     assert!(!scratch.token_file("p").exists());
 }
 
-#[test]
 fn config_remove_still_removes_when_revocation_fails() {
     let server = provider(503, |_| new_tokens("rt-new"));
     let scratch = session(&server, 3600);
@@ -92,7 +89,6 @@ fn config_remove_still_removes_when_revocation_fails() {
     assert!(!scratch.config_toml().contains("[profiles.p]"));
 }
 
-#[test]
 fn a_refresh_in_flight_cannot_bring_back_a_removed_profiles_tokens() {
     // The provider holds the refresh answer until the test lets it go.
     let entered = Arc::new(AtomicBool::new(false));
@@ -148,7 +144,6 @@ fn a_refresh_in_flight_cannot_bring_back_a_removed_profiles_tokens() {
     assert!(!scratch.config_toml().contains("[profiles.p]"));
 }
 
-#[test]
 fn login_force_revokes_the_session_it_replaces() {
     let server = provider(200, |_| new_tokens("rt-new"));
     let scratch = session(&server, 3600);
@@ -163,7 +158,6 @@ fn login_force_revokes_the_session_it_replaces() {
     );
 }
 
-#[test]
 fn a_login_replacing_an_expired_session_revokes_it_too_but_never_what_it_kept() {
     // The provider hands the same refresh token out again: revoking it would end the
     // new session, so only the old access token goes.
@@ -175,7 +169,6 @@ fn a_login_replacing_an_expired_session_revokes_it_too_but_never_what_it_kept() 
     assert_eq!(revoked(&server), ["at-secret"]);
 }
 
-#[test]
 fn a_failed_revocation_does_not_fail_the_sign_in() {
     let server = provider(503, |_| new_tokens("rt-new"));
     let scratch = session(&server, 3600);
@@ -188,3 +181,13 @@ fn a_failed_revocation_does_not_fail_the_sign_in() {
     );
     assert_eq!(scratch.tokens("p")["refresh_token"], "rt-new");
 }
+
+crate::tests![
+    config_remove_revokes_the_tokens_like_logout,
+    config_remove_no_revoke_only_forgets,
+    config_remove_still_removes_when_revocation_fails,
+    a_refresh_in_flight_cannot_bring_back_a_removed_profiles_tokens,
+    login_force_revokes_the_session_it_replaces,
+    a_login_replacing_an_expired_session_revokes_it_too_but_never_what_it_kept,
+    a_failed_revocation_does_not_fail_the_sign_in,
+];

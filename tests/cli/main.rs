@@ -3,6 +3,11 @@
 //! End-to-end tests run the real `keycard` binary against a real authorization server
 //! (the npm package oidc-provider, started from tests/oidc) and a scripted user who
 //! approves or denies the code through the provider's own pages.
+//!
+//! The runner is tests/cli/harness.rs (`harness = false`): it reports a test whose tool
+//! is missing as ignored, and fails it under CI.
+
+mod harness;
 
 mod completions;
 mod config;
@@ -29,7 +34,41 @@ mod secret_input;
 mod secrets;
 mod shared_files;
 mod status;
+mod suite;
 mod support;
 mod terminal;
 mod tokens;
 mod transport;
+
+fn main() -> std::process::ExitCode {
+    harness::main(&[
+        completions::TESTS,
+        config::TESTS,
+        crash::TESTS,
+        discovery::TESTS,
+        docker_credential::TESTS,
+        exec::TESTS,
+        forgetting::TESTS,
+        git_credential::TESTS,
+        hostile_files::TESTS,
+        kube::TESTS,
+        login::TESTS,
+        man::TESTS,
+        polling::TESTS,
+        prompt::TESTS,
+        provider_answers::TESTS,
+        provider_errors::TESTS,
+        provider_text::TESTS,
+        providers::TESTS,
+        qr::TESTS,
+        refused::TESTS,
+        secret_input::TESTS,
+        secrets::TESTS,
+        shared_files::TESTS,
+        status::TESTS,
+        suite::TESTS,
+        terminal::TESTS,
+        tokens::TESTS,
+        transport::TESTS,
+    ])
+}

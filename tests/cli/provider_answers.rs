@@ -22,7 +22,6 @@ fn server_answering(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Fake
     fake_provider(move |_, _| tokens_with(&change))
 }
 
-#[test]
 fn a_token_type_other_than_bearer_is_refused_at_login_and_refresh() {
     for kind in ["DPoP", "MAC", "N_A", "bearer\u{1b}[2J"] {
         // Sign-in: nothing saved.
@@ -57,7 +56,6 @@ fn a_token_type_other_than_bearer_is_refused_at_login_and_refresh() {
     }
 }
 
-#[test]
 fn bearer_in_any_case_or_no_token_type_is_accepted() {
     for kind in [json!("bearer"), json!("BEARER"), Value::Null] {
         let server = server_answering(move |t| t["token_type"] = kind.clone());
@@ -68,7 +66,6 @@ fn bearer_in_any_case_or_no_token_type_is_accepted() {
     }
 }
 
-#[test]
 fn a_token_that_could_inject_a_header_line_is_never_stored_or_printed() {
     for (member, bad) in [
         ("access_token", "at-new\r\nX-Injected: 1"),
@@ -100,7 +97,6 @@ fn a_token_that_could_inject_a_header_line_is_never_stored_or_printed() {
     }
 }
 
-#[test]
 fn a_hand_edited_token_with_a_line_break_is_not_printed() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -113,3 +109,10 @@ fn a_hand_edited_token_with_a_line_break_is_not_printed() {
         assert_eq!(run.stdout, "");
     }
 }
+
+crate::tests![
+    a_token_type_other_than_bearer_is_refused_at_login_and_refresh,
+    bearer_in_any_case_or_no_token_type_is_accepted,
+    a_token_that_could_inject_a_header_line_is_never_stored_or_printed,
+    a_hand_edited_token_with_a_line_break_is_not_printed,
+];

@@ -101,7 +101,6 @@ fn profile_at(server: &FakeServer) -> Scratch {
     scratch
 }
 
-#[test]
 fn every_field_a_provider_fills_is_shown_clean_and_json_stays_exact() {
     let server = hostile_provider(false);
     let scratch = profile_at(&server);
@@ -167,7 +166,6 @@ fn every_field_a_provider_fills_is_shown_clean_and_json_stays_exact() {
     assert_eq!(status["user"]["email"], format!("a{HOSTILE}@example.com"));
 }
 
-#[test]
 fn an_error_description_is_shown_clean() {
     let server = hostile_provider(true);
     let scratch = profile_at(&server);
@@ -177,7 +175,6 @@ fn an_error_description_is_shown_clean() {
     assert!(run.stderr.contains("access_denied: no A"), "{}", run.stderr);
 }
 
-#[test]
 fn a_discovery_value_quoted_in_an_error_is_shown_clean() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/.well-known/openid-configuration" => fake::json(
@@ -209,7 +206,6 @@ fn device_with_link(link: &'static str) -> FakeServer {
     })
 }
 
-#[test]
 fn a_link_that_is_not_https_is_refused_before_anything_is_shown() {
     for link in [
         "javascript:alert(document.cookie)",
@@ -245,7 +241,6 @@ fn a_link_that_is_not_https_is_refused_before_anything_is_shown() {
     }
 }
 
-#[test]
 fn a_link_away_from_the_provider_draws_a_warning_before_the_code() {
     let server = device_with_link("https://sign-in.evil.example/device");
     let scratch = Scratch::new();
@@ -284,3 +279,11 @@ fn a_link_away_from_the_provider_draws_a_warning_before_the_code() {
     run.expect(0);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 }
+
+crate::tests![
+    every_field_a_provider_fills_is_shown_clean_and_json_stays_exact,
+    an_error_description_is_shown_clean,
+    a_discovery_value_quoted_in_an_error_is_shown_clean,
+    a_link_that_is_not_https_is_refused_before_anything_is_shown,
+    a_link_away_from_the_provider_draws_a_warning_before_the_code,
+];

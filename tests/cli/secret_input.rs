@@ -3,7 +3,6 @@
 
 use crate::support::*;
 
-#[test]
 fn config_set_client_secret_dash_reads_standard_input() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -22,7 +21,6 @@ fn config_set_client_secret_dash_reads_standard_input() {
     );
 }
 
-#[test]
 fn config_add_client_secret_dash_reads_a_file_on_standard_input() {
     let scratch = Scratch::new();
     let file = scratch.path().join("secret.txt");
@@ -49,7 +47,6 @@ fn config_add_client_secret_dash_reads_a_file_on_standard_input() {
     );
 }
 
-#[test]
 fn a_secret_on_standard_input_must_be_one_line_and_is_never_echoed_in_errors() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -66,7 +63,6 @@ fn a_secret_on_standard_input_must_be_one_line_and_is_never_echoed_in_errors() {
     }
 }
 
-#[test]
 fn a_secret_given_as_an_argument_draws_a_warning_with_the_way_out() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -88,7 +84,6 @@ fn a_secret_given_as_an_argument_draws_a_warning_with_the_way_out() {
     assert!(!run.stderr.contains("s3cr3t-arg"), "{}", run.stderr);
 }
 
-#[test]
 fn a_broken_config_toml_is_reported_without_quoting_a_secret() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -118,3 +113,11 @@ fn a_broken_config_toml_is_reported_without_quoting_a_secret() {
         );
     }
 }
+
+crate::tests![
+    config_set_client_secret_dash_reads_standard_input,
+    config_add_client_secret_dash_reads_a_file_on_standard_input,
+    a_secret_on_standard_input_must_be_one_line_and_is_never_echoed_in_errors,
+    a_secret_given_as_an_argument_draws_a_warning_with_the_way_out,
+    a_broken_config_toml_is_reported_without_quoting_a_secret,
+];

@@ -75,7 +75,6 @@ fn all_refuse(scratch: &Scratch, server: &FakeServer, path: &Path, fix: &str) {
     );
 }
 
-#[test]
 fn a_config_directory_others_can_write_is_refused_by_every_secret_command() {
     for (mode, who) in [
         (0o777, "every other user"),
@@ -101,7 +100,6 @@ fn a_config_directory_others_can_write_is_refused_by_every_secret_command() {
     }
 }
 
-#[test]
 fn a_config_toml_others_can_write_is_refused() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, -60);
@@ -112,7 +110,6 @@ fn a_config_toml_others_can_write_is_refused() {
     scratch.run(&["token"]).expect(0);
 }
 
-#[test]
 fn a_linked_config_toml_is_judged_by_the_file_it_points_at() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, -60);
@@ -168,12 +165,9 @@ fn refused_as_theirs(run: &Run, path: &Path) {
     );
 }
 
-#[test]
 fn files_of_another_user_are_refused_naming_the_owner_and_the_chown() {
     if !is_root() {
-        // Becoming another user needs root; the check itself is the same code.
-        eprintln!("skipped: needs root to act as two users");
-        return;
+        skip("needs root to act as two users");
     }
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = readable_session(&server, OTHER_UID);
@@ -214,11 +208,9 @@ fn files_of_another_user_are_refused_naming_the_owner_and_the_chown() {
     assert_eq!(run.stdout.trim(), "at-new");
 }
 
-#[test]
 fn root_may_use_another_users_directory_but_not_one_others_can_write() {
     if !is_root() {
-        eprintln!("skipped: needs root");
-        return;
+        skip("needs root to own a directory as another user");
     }
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = readable_session(&server, NOBODY);
@@ -258,7 +250,6 @@ fn mkfifo(path: &Path) {
     assert!(status.success());
 }
 
-#[test]
 fn special_files_at_config_toml_are_refused_without_blocking() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -289,7 +280,6 @@ fn special_files_at_config_toml_are_refused_without_blocking() {
     }
 }
 
-#[test]
 fn a_config_toml_over_a_mebibyte_is_not_read() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -302,7 +292,6 @@ fn a_config_toml_over_a_mebibyte_is_not_read() {
     one_line_error(&run, "larger than 1 MiB");
 }
 
-#[test]
 fn special_files_at_the_lock_path_are_refused_without_blocking() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, -60);
@@ -319,7 +308,6 @@ fn special_files_at_the_lock_path_are_refused_without_blocking() {
     assert!(server.all().is_empty(), "no refresh without the lock");
 }
 
-#[test]
 fn a_fifo_at_the_token_path_is_refused_without_blocking() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -333,14 +321,12 @@ fn a_fifo_at_the_token_path_is_refused_without_blocking() {
 /// proc(5): while a process is not dumpable, its /proc/PID files belong to root. So a
 /// keycard running as another user and waiting in `login` (holding a device code and
 /// the client secret) shows whether it made itself non-dumpable.
-#[test]
 fn keycard_holding_secrets_cannot_be_dumped_or_read_by_the_same_user() {
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::MetadataExt;
     use std::os::unix::process::CommandExt;
     if !is_root() {
-        eprintln!("skipped: needs root to tell a root-owned /proc entry from the user's");
-        return;
+        skip("needs root to tell a root-owned /proc entry from the user's");
     }
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => crate::fake::json(
@@ -381,3 +367,16 @@ fn keycard_holding_secrets_cannot_be_dumped_or_read_by_the_same_user() {
         "keycard (uid {NOBODY}) is dumpable: /proc/PID is its user's"
     );
 }
+
+crate::tests![
+    a_config_directory_others_can_write_is_refused_by_every_secret_command,
+    a_config_toml_others_can_write_is_refused,
+    a_linked_config_toml_is_judged_by_the_file_it_points_at,
+    files_of_another_user_are_refused_naming_the_owner_and_the_chown,
+    root_may_use_another_users_directory_but_not_one_others_can_write,
+    special_files_at_config_toml_are_refused_without_blocking,
+    a_config_toml_over_a_mebibyte_is_not_read,
+    special_files_at_the_lock_path_are_refused_without_blocking,
+    a_fifo_at_the_token_path_is_refused_without_blocking,
+    keycard_holding_secrets_cannot_be_dumped_or_read_by_the_same_user,
+];
