@@ -106,7 +106,7 @@ pub fn registrable_domain<S: AsRef<str>>(host: &url::Host<S>) -> String {
 /// The public suffix list (https://publicsuffix.org), as text in the binary: not code
 /// (a compiled-in lookup cost a prompt 0.2 MiB of memory it never used) and not parsed
 /// until `login` asks.
-const PUBLIC_SUFFIXES: &str = include_str!("../data/public_suffix_list.dat");
+const PUBLIC_SUFFIXES: &str = include_str!("public_suffix_list.dat");
 
 /// How many trailing labels of `labels` are the public suffix, by the list's algorithm:
 /// an exception rule (`!www.ck`) wins and gives its own labels less the first; else
