@@ -7,6 +7,7 @@
 
 use crate::fsio;
 use crate::paths::{Paths, ProfileName};
+use crate::trust::{self, Rule};
 use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::time::{Duration, Instant};
@@ -40,11 +41,33 @@ pub fn acquire(paths: &Paths, profile: &ProfileName, wait: Duration) -> Result<P
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        // O_NONBLOCK: a FIFO planted there must not hang the open.
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    let file = options
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let file = options.open(&path).map_err(|e| {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            anyhow::anyhow!(
+                "the lock file {} is a symbolic link; keycard neither follows nor replaces \
+                 it: move it aside",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot open the lock file {}", path.display()))
+        }
+    })?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read the lock file {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "the lock file {} is {}; keycard does not use it: move it aside",
+            path.display(),
+            fsio::kind_of(&meta)
+        );
+    }
+    trust::check(&path, &meta, Rule::Owned)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {

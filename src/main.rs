@@ -10,6 +10,7 @@ mod cli;
 mod cmd;
 mod config;
 mod credential;
+mod echo;
 mod env;
 mod exit;
 mod expiry;
@@ -26,11 +27,14 @@ mod presets;
 #[cfg(test)]
 mod property;
 mod qr;
+mod revocation;
 mod secret;
 mod session;
 mod signals;
 mod state;
+mod stdin_value;
 mod text;
+mod trust;
 mod ui;
 mod url_rules;
 mod userinfo;
@@ -46,6 +50,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> u8 {
+    no_core_dumps();
     let cli = match parse_command_line() {
         Ok(cli) => cli,
         Err(e) => {
@@ -82,8 +87,11 @@ fn run() -> u8 {
         Err(e) if exit::is_broken_pipe(&e) => exit::Code::Success as u8,
         Err(e) => {
             let code = exit::code_of(&e);
-            // `{:#}` is the whole chain on one line, never a backtrace.
+            // `{:#}` is the whole chain on one line, never a backtrace. Errors quote
+            // providers (an error description, a discovery value, a content type): the
+            // line is cleaned as a whole, so no path can forget to.
             let message = format!("{e:#}");
+            let message = text::one_line(&message);
             if !message.is_empty() {
                 eprintln!(
                     "{} {message}",
@@ -141,6 +149,18 @@ fn set_colors(choice: cli::ColorChoice) {
     console::set_colors_enabled_stderr(stderr);
 }
 
+/// Every command may hold a token or a client secret in memory (even `status` reads the
+/// token file): no core file may carry one, and no other process of the same user may
+/// read keycard's memory through ptrace or /proc/PID/mem. `exec` hands over to a command
+/// that gets its own default back (execve resets the flag).
+fn no_core_dumps() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes a plain integer and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
 /// The module layers, lowest first. A module may import only from modules in lower
 /// layers, so no two modules ever need each other and each can be read (and tested)
 /// knowing only what is below it. `checks::no_module_imports_a_higher_one` holds the
@@ -151,10 +171,10 @@ const LAYERS: &[&[&str]] = &[
     &["property"],
     // Leaves: no keycard imports at all (outside their tests).
     &[
-        "cli", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
+        "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text", "trust",
     ],
     // Rules about paths, URLs and signals; the prompt's command line read without clap.
-    &["fast_path", "paths", "signals", "url_rules"],
+    &["fast_path", "paths", "signals", "stdin_value", "url_rules"],
     // Values and transport that know no configuration.
     &["hosts", "http"],
     // The config file; the identity read from an ID token.
@@ -167,8 +187,9 @@ const LAYERS: &[&[&str]] = &[
     &["state", "ui"],
     // A profile's session: refresh, sign-in required, discovery cache.
     &["session"],
-    // What the credential helpers hand out; what userinfo says (whoami, status --check).
-    &["credential", "userinfo"],
+    // What the credential helpers hand out; what userinfo says (whoami, status --check);
+    // revoking a session that is being forgotten.
+    &["credential", "revocation", "userinfo"],
     // The commands.
     &["cmd"],
     // The program, and the tests that hold the source to its own rules.

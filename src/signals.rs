@@ -22,6 +22,7 @@ fn start() {
         if let Some(signal) = signals.forever().next() {
             // Wait for a write in progress to finish its rename; then nothing is half-done.
             let _guard = WRITE_GUARD.lock();
+            crate::echo::restore_terminal();
             eprintln!();
             let code = if signal == SIGINT {
                 Code::Interrupted as i32

@@ -10,9 +10,11 @@ use crate::http::Http;
 use crate::identity::{self, Identity};
 use crate::lock;
 use crate::oauth::device::{self, Client};
-use crate::oauth::discovery;
+use crate::oauth::{discovery, links};
 use crate::paths::ProfileName;
+use crate::revocation::{self, Revocation};
 use crate::state::{self, SessionState, TokenState};
+use crate::text::one_line;
 use crate::ui;
 use crate::url_rules::check_endpoint;
 use crate::userinfo;
@@ -86,6 +88,16 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
         }
     }
+    // Before the code is shown: a link keycard must not open ends the sign-in here, and
+    // a warning about where it leads must be read before the code is entered.
+    if let Some(warning) = links::check(
+        &auth,
+        &profile,
+        &endpoints.device_authorization,
+        name.as_str(),
+    )? {
+        ui::warn(&warning);
+    }
     ui::show_device_code(env, &auth)?;
     let link = auth
         .verification_uri_complete
@@ -120,7 +132,21 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
+    // The session this one replaces (`--force`, new scopes, or a login that raced this
+    // one), read under the lock: its tokens are revoked once the new ones are safe.
+    let replaced = match state::inspect(&token_path, name.as_str()) {
+        Ok(state::Found::Tokens(stored)) => Some(stored.tokens),
+        _ => None,
+    };
     state::save(&token_path, &tokens)?;
+    if let Some(old) = &replaced
+        && revocation::replaced(env, &config, &name, old, &tokens) == Revocation::Revoked
+    {
+        ui::info(
+            env,
+            "The session this sign-in replaced was revoked at the provider.",
+        );
+    }
 
     ui::info(
         env,
@@ -200,7 +226,7 @@ fn as_who(tokens: &TokenState) -> String {
     tokens
         .identity
         .display()
-        .map(|w| format!(" as {w}"))
+        .map(|w| format!(" as {}", one_line(w)))
         .unwrap_or_default()
 }
 

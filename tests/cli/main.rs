@@ -16,6 +16,7 @@ mod discovery;
 mod docker_credential;
 mod exec;
 mod fake;
+mod forgetting;
 mod git_credential;
 mod hostile_files;
 mod kube;
@@ -23,11 +24,15 @@ mod login;
 mod man;
 mod polling;
 mod prompt;
+mod provider_answers;
 mod provider_errors;
+mod provider_text;
 mod providers;
 mod qr;
 mod refused;
+mod secret_input;
 mod secrets;
+mod shared_files;
 mod status;
 mod suite;
 mod support;
@@ -43,6 +48,7 @@ fn main() -> std::process::ExitCode {
         discovery::TESTS,
         docker_credential::TESTS,
         exec::TESTS,
+        forgetting::TESTS,
         git_credential::TESTS,
         hostile_files::TESTS,
         kube::TESTS,
@@ -50,11 +56,15 @@ fn main() -> std::process::ExitCode {
         man::TESTS,
         polling::TESTS,
         prompt::TESTS,
+        provider_answers::TESTS,
         provider_errors::TESTS,
+        provider_text::TESTS,
         providers::TESTS,
         qr::TESTS,
         refused::TESTS,
+        secret_input::TESTS,
         secrets::TESTS,
+        shared_files::TESTS,
         status::TESTS,
         suite::TESTS,
         terminal::TESTS,
