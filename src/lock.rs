@@ -84,7 +84,7 @@ pub fn acquire(paths: &Paths, profile: &ProfileName, wait: Duration) -> Result<P
                 "another keycard process has held the lock on profile '{profile}' for over {}s; \
                  end it (`fuser {}` finds it) and try again",
                 wait.as_secs(),
-                path.display()
+                crate::hint::shell_word(&path.to_string_lossy())
             ),
             Err(TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()));
