@@ -89,7 +89,7 @@ fn main() {
         .unwrap_or(300usize)
         .max(100);
     let root = std::env::temp_dir().join(format!("keycard-bench-{}", std::process::id()));
-    let _cleanup = Cleanup(root.clone());
+    let cleanup = Cleanup(root.clone());
 
     let mut programs = vec![Program {
         label: "keycard",
@@ -166,6 +166,8 @@ fn main() {
         "\n/bin/true: peak RSS {:.2} MiB. '!' marks a missed target.",
         true_rss as f64 / 1024.0
     );
+    // exit() skips destructors: remove the config directories first.
+    drop(cleanup);
     if !ok {
         std::process::exit(1);
     }
