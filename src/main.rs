@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 mod cmd;
 mod config;
+mod config_update;
 mod credential;
 mod env;
 mod exit;

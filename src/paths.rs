@@ -67,6 +67,11 @@ impl Paths {
         self.dir.join(format!(".auth-{profile}.lock"))
     }
 
+    /// Taken by whoever rewrites config.toml (`lock::config`).
+    pub fn config_lock_file(&self) -> PathBuf {
+        self.dir.join(".config.lock")
+    }
+
     /// Profiles with a token file in the directory, whether or not config.toml names them.
     pub fn profiles_with_tokens(&self) -> Result<Vec<ProfileName>> {
         let entries = match std::fs::read_dir(&self.dir) {

@@ -9,6 +9,7 @@
 //! used exactly once.
 
 use crate::config::{Config, Profile};
+use crate::config_update;
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::expiry::{self, EXPIRY_MARGIN};
@@ -95,7 +96,7 @@ pub fn fresh_tokens(
             })?,
             other => other?,
         };
-        cache_discovery(env, name, &tokens, fresh);
+        cache_discovery(env, name, &tokens.issuer, fresh);
         Ok(resp)
     });
 
@@ -310,30 +311,38 @@ pub fn provider_profile(config: &Config, name: &ProfileName, tokens: &TokenState
     profile
 }
 
+/// The profile was removed or pointed at another issuer while discovery ran: the results
+/// describe nothing in config.toml any more, and nothing is saved.
+#[derive(Debug)]
+struct NotOurIssuer;
+
+impl std::fmt::Display for NotOurIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the profile no longer names this issuer")
+    }
+}
+
+impl std::error::Error for NotOurIssuer {}
+
 /// Saves fresh discovery results in the profile, when they describe its own issuer.
 /// config.toml is read again first: this runs after network calls (and maybe a wait for
 /// the lock), and a `config set` or `config remove` made meanwhile must not be undone.
 pub fn cache_discovery(
     env: &Env,
     name: &ProfileName,
-    tokens: &TokenState,
+    issuer: &Option<String>,
     fresh: Option<crate::config::Discovered>,
 ) {
     let Some(found) = fresh else { return };
-    let Ok(config) = Config::load(&env.paths) else {
-        return;
-    };
-    if config
-        .profile(name)
-        .is_none_or(|p| p.issuer != tokens.issuer)
+    let saved = config_update::update(&env.paths, |config, edit| {
+        if config.profile(name).is_none_or(|p| p.issuer != *issuer) {
+            anyhow::bail!(NotOurIssuer);
+        }
+        edit.set_discovered(name, &found)
+    });
+    if let Err(e) = saved
+        && !e.is::<NotOurIssuer>()
     {
-        return;
-    }
-    let saved = config
-        .edit()
-        .and_then(|mut edit| edit.set_discovered(name, &found).map(|()| edit))
-        .and_then(|edit| edit.save());
-    if let Err(e) = saved {
         ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
     }
 }

@@ -1,7 +1,8 @@
 //! `keycard config ...`: profiles in config.toml.
 
 use crate::cli::{AddArgs, ConfigCommand};
-use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
+use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, check_key};
+use crate::config_update;
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::oauth::check_endpoint;
@@ -27,11 +28,11 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
 
 fn use_profile(name: &str, env: &Env) -> Result<()> {
     let name = ProfileName::parse(name)?;
-    let config = Config::load(&env.paths)?;
-    config.require(&name)?;
-    let mut edit = config.edit()?;
-    edit.set_active(&name);
-    edit.save()?;
+    config_update::update(&env.paths, |config, edit| {
+        config.require(&name)?;
+        edit.set_active(&name);
+        Ok(())
+    })?;
     ui::info(env, &format!("Now using profile '{name}'."));
     if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
         ui::warn("KEYCARD_PROFILE is set in this shell and still wins over the active profile");
@@ -169,15 +170,33 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
             check_endpoint(key, url)?;
         }
     }
-    let config = Config::load(&env.paths)?;
-    if config.profile(&name).is_some() {
+    let activate = config_update::update(&env.paths, |config, edit| {
+        add_to(config, edit, &name, &args, preset.as_ref().zip(from_preset))
+    })?;
+    let active = if activate { " and made it active" } else { "" };
+    ui::info(
+        env,
+        &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
+    );
+    Ok(())
+}
+
+/// The new profile's section, from the preset's settings and the flags; whether it
+/// became the active profile.
+fn add_to(
+    config: &Config,
+    edit: &mut ConfigEdit,
+    name: &ProfileName,
+    args: &AddArgs,
+    preset: Option<(&presets::Preset, toml_edit::Table)>,
+) -> Result<bool> {
+    if config.profile(name).is_some() {
         return Err(exit::usage(format!(
             "profile '{name}' already exists; change it with `keycard --profile {name} config set KEY VALUE` or remove it first"
         )));
     }
-    let mut edit = config.edit()?;
-    let table = edit.profile_mut(&name)?;
-    if let (Some(p), Some(settings)) = (&preset, from_preset) {
+    let table = edit.profile_mut(name)?;
+    if let Some((p, settings)) = preset {
         table.decor_mut().set_prefix(format!(
             "\n# from preset '{}' (keycard config presets)\n",
             p.name
@@ -192,13 +211,13 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
         }
     };
     put("issuer", args.issuer.clone());
-    put("client_id", args.client_id);
-    put("client_secret", args.client_secret);
+    put("client_id", args.client_id.clone());
+    put("client_secret", args.client_secret.clone());
     put(
         "device_authorization_endpoint",
-        args.device_authorization_endpoint,
+        args.device_authorization_endpoint.clone(),
     );
-    put("token_endpoint", args.token_endpoint);
+    put("token_endpoint", args.token_endpoint.clone());
     if !args.scopes.is_empty() || !table.contains_key("scopes") {
         let scopes: Vec<String> = if args.scopes.is_empty() {
             DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
@@ -213,15 +232,9 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
     }
     let activate = args.activate || config.active().is_none();
     if activate {
-        edit.set_active(&name);
+        edit.set_active(name);
     }
-    edit.save()?;
-    let active = if activate { " and made it active" } else { "" };
-    ui::info(
-        env,
-        &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
-    );
-    Ok(())
+    Ok(activate)
 }
 
 /// `config presets`: one line per preset (name, what it is for), or JSON with the
@@ -287,12 +300,13 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
             ));
         }
     }
-    let mut edit = config.edit()?;
-    edit.remove_profile(&name)?;
-    if config.active() == Some(name.as_str()) {
-        edit.clear_active();
-    }
-    edit.save()?;
+    config_update::update(&env.paths, |config, edit| {
+        edit.remove_profile(&name)?;
+        if config.active() == Some(name.as_str()) {
+            edit.clear_active();
+        }
+        Ok(())
+    })?;
     if has_tokens {
         std::fs::remove_file(&token_path)
             .with_context(|| format!("cannot delete {}", token_path.display()))?;
@@ -330,23 +344,23 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     if key == "ca_file" && !std::path::Path::new(value).is_file() {
         ui::warn(&format!("{value} does not exist (yet)"));
     }
-    let config = Config::load(&env.paths)?;
-    let (name, _) = env.profile(&config)?;
-    let is_new = config.profile(&name).is_none();
-    // `config set` creates a profile, like `git config`; a typo of an existing one
-    // should not silently become a new profile.
-    if is_new && let Some(meant) = config.closest(&name) {
-        return Err(exit::usage(format!(
-            "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
-             use `keycard config add {name}`)"
-        )));
-    }
-    let mut edit = config.edit()?;
-    edit.set_key(&name, key, value)?;
-    if is_new && config.active().is_none() {
-        edit.set_active(&name);
-    }
-    edit.save()?;
+    let (name, is_new) = config_update::update(&env.paths, |config, edit| {
+        let (name, _) = env.profile(config)?;
+        let is_new = config.profile(&name).is_none();
+        // `config set` creates a profile, like `git config`; a typo of an existing one
+        // should not silently become a new profile.
+        if is_new && let Some(meant) = config.closest(&name) {
+            return Err(exit::usage(format!(
+                "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
+                 use `keycard config add {name}`)"
+            )));
+        }
+        edit.set_key(&name, key, value)?;
+        if is_new && config.active().is_none() {
+            edit.set_active(&name);
+        }
+        Ok((name, is_new))
+    })?;
     let created = if is_new { " (new profile)" } else { "" };
     ui::info(env, &format!("Set {key} for profile '{name}'{created}."));
     Ok(())

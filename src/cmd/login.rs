@@ -11,6 +11,7 @@ use crate::lock;
 use crate::oauth::device::{self, Client};
 use crate::oauth::{check_endpoint, discovery};
 use crate::paths::ProfileName;
+use crate::session;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use anyhow::{Context, Result};
@@ -72,14 +73,8 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             )
             .context("could not start the sign-in")
         })?;
-    if let Some(found) = fresh.filter(|_| saved.is_some() && !one_off) {
-        let cached = config
-            .edit()
-            .and_then(|mut edit| edit.set_discovered(&name, &found).map(|()| edit))
-            .and_then(|edit| edit.save());
-        if let Err(e) = cached {
-            ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
-        }
+    if !one_off {
+        session::cache_discovery(env, &name, &profile.issuer, fresh);
     }
     ui::show_device_code(env, &auth)?;
     let link = auth

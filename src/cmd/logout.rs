@@ -160,7 +160,7 @@ fn revoke_at_provider(
         tokens.issuer.as_deref(),
         After::Revocation,
     )?;
-    session::cache_discovery(env, name, tokens, fresh);
+    session::cache_discovery(env, name, &tokens.issuer, fresh);
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };

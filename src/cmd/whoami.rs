@@ -58,7 +58,7 @@ pub fn userinfo_claims(
         tokens.issuer.as_deref(),
         After::Userinfo,
     )?;
-    session::cache_discovery(env, name, tokens, fresh);
+    session::cache_discovery(env, name, &tokens.issuer, fresh);
     userinfo
         .map(|url| from_userinfo(&http, &url, tokens.access_token.expose(), name))
         .transpose()

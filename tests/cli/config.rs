@@ -372,3 +372,95 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
         run.stderr
     );
 }
+
+/// config.toml is read, changed and written under the config lock: with every write
+/// stretched (`KEYCARD_TEST_SLOW_WRITE_MS`, debug builds) so that unlocked writers would
+/// overwrite each other's changes, 20 concurrent `config set`s of different settings
+/// all land.
+#[test]
+fn concurrent_config_sets_lose_no_update() {
+    const N: usize = 20;
+    let scratch = Scratch::new();
+    let names: Vec<String> = (0..N)
+        .map(|i| format!("team{}x", (b'a' + i as u8) as char))
+        .collect();
+    for name in &names {
+        scratch.add_profile(name, "https://id.example.com", "c");
+    }
+    let children: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut cmd = scratch.keycard();
+            let key = ["client_id", "audience", "username"][i % 3];
+            cmd.args(["--profile", name, "config", "set", key, &format!("v{i}")])
+                .env("KEYCARD_TEST_SLOW_WRITE_MS", "5")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for (i, name) in names.iter().enumerate() {
+        let key = ["client_id", "audience", "username"][i % 3];
+        let got = scratch.run(&["--profile", name, "config", "get", key]);
+        got.expect(0);
+        assert_eq!(
+            got.stdout.trim(),
+            format!("v{i}"),
+            "{name}'s {key} was lost"
+        );
+    }
+}
+
+/// A `config set` killed mid-write leaves a temporary file beside config.toml; the next
+/// writer, holding the config lock, removes it (and nothing else).
+#[test]
+fn a_killed_config_set_leaves_a_temp_file_the_next_one_sweeps() {
+    let scratch = with_profile("x");
+    let dir = scratch.config_dir();
+    let mut child = scratch
+        .keycard()
+        .args(["config", "set", "audience", "slow"])
+        .env("KEYCARD_TEST_SLOW_WRITE_MS", "60000")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let temps = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".config.toml.") && n.ends_with(".tmp"))
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while temps().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(temps().len(), 1);
+    std::fs::write(dir.join(".config.toml.bak"), "mine").unwrap();
+    scratch.run(&["config", "set", "audience", "api"]).expect(0);
+    assert!(
+        temps().is_empty(),
+        "the killed writer's temporary file is gone"
+    );
+    assert!(
+        dir.join(".config.toml.bak").exists(),
+        "only keycard's temporaries are swept"
+    );
+    assert!(scratch.config_toml().contains("audience = \"api\""));
+}
