@@ -437,6 +437,16 @@ pub enum ConfigCommand {
         value: String,
     },
 
+    /// Edit config.toml in $VISUAL or $EDITOR; saved only when it is valid
+    #[command(
+        after_help = "The editor is $VISUAL, else $EDITOR, else vi, and may carry arguments (EDITOR='code --wait').\n\
+                      It edits a private copy; config.toml is replaced (mode 0600) only when the copy is valid,\n\
+                      checked as keycard reads config.toml and as `config set` checks each setting. An invalid\n\
+                      edit is reported with its line and column and offered for editing again. An editor that\n\
+                      exits non-zero changes nothing. Needs a terminal."
+    )]
+    Edit,
+
     /// Print the path of config.toml
     Path,
 

@@ -220,30 +220,21 @@ impl Config {
             ),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}{} is not valid: {}; fix it by hand or move it aside",
+        let file = parse(&text).map_err(|invalid| match invalid {
+            Invalid::Toml { at, message } => anyhow::anyhow!(
+                "{}{} is not valid: {message}; fix it by hand or move it aside",
                 path.display(),
-                e.span()
-                    .map(|s| line_col(&text, s.start))
-                    .unwrap_or_default(),
-                one_line(e.message())
-            )
+                at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(),
+            ),
+            Invalid::ProfileName(message) => exit::usage(format!("{} {message}", path.display())),
         })?;
-        // A section keycard could never address by name, and whose name must never
-        // become a file name: refuse the file rather than guess.
-        if let Some(bad) = file
-            .profiles
-            .keys()
-            .find(|k| ProfileName::parse(k).is_err())
-        {
-            return Err(exit::usage(format!(
-                "{} has a profile named {bad:?}, which is not a valid profile name (1 to 64 \
-                 letters, digits, '.', '_' or '-'); rename that section by hand",
-                path.display()
-            )));
-        }
         Ok(Config { path, file, text })
+    }
+
+    /// Checks `text` exactly as `load` reads config.toml (`config edit` uses it on the
+    /// edited copy): what is wrong, and where.
+    pub fn check_text(text: &str) -> Result<(), Invalid> {
+        parse(text).map(|_| ())
     }
 
     pub fn active(&self) -> Option<&str> {
@@ -324,6 +315,48 @@ impl Config {
             doc,
         })
     }
+}
+
+/// Why a config.toml text cannot be used.
+#[derive(Debug)]
+pub enum Invalid {
+    /// Not TOML, or not keycard's settings (an unknown key, a wrong type); `at` is the
+    /// line and column, from 1, when the parser knows them.
+    Toml {
+        at: Option<(usize, usize)>,
+        message: String,
+    },
+    /// "has a profile named ..., which is not a valid profile name; ..."
+    ProfileName(String),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Toml { message, .. } => f.write_str(message),
+            Invalid::ProfileName(message) => f.write_str(message),
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<ConfigFile, Invalid> {
+    let file: ConfigFile = toml_edit::de::from_str(text).map_err(|e| Invalid::Toml {
+        at: e.span().map(|s| line_col(text, s.start)),
+        message: one_line(e.message()),
+    })?;
+    // A section keycard could never address by name, and whose name must never become
+    // a file name: refuse the file rather than guess.
+    if let Some(bad) = file
+        .profiles
+        .keys()
+        .find(|k| ProfileName::parse(k).is_err())
+    {
+        return Err(Invalid::ProfileName(format!(
+            "has a profile named {bad:?}, which is not a valid profile name (1 to 64 \
+             letters, digits, '.', '_' or '-'); rename that section by hand"
+        )));
+    }
+    Ok(file)
 }
 
 /// A pending change to config.toml, written atomically by `save`.
@@ -461,15 +494,15 @@ pub fn parse_seconds(key: &str, raw: &str) -> Result<u64> {
     }
 }
 
-/// toml's errors span several lines with a caret diagram; keep the first sentence.
-/// ":LINE:COLUMN" of byte `offset` in `text`, both from 1, as compilers print them.
-fn line_col(text: &str, offset: usize) -> String {
+/// The line and column of byte `offset` in `text`, both from 1, as compilers count them.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!(":{line}:{column}")
+    (line, column)
 }
 
+/// toml's errors span several lines with a caret diagram; keep the first sentence.
 fn one_line(message: &str) -> String {
     message
         .lines()

@@ -21,6 +21,7 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
         ConfigCommand::Remove { name, yes } => remove(&name, yes, env),
         ConfigCommand::Get { key } => get(&key, env),
         ConfigCommand::Set { key, value } => set(&key, &value, env),
+        ConfigCommand::Edit => super::config_edit::run(env),
         ConfigCommand::Path => ui::out(&env.paths.config_file().display().to_string()),
         ConfigCommand::Presets => list_presets(env),
     }

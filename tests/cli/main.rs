@@ -6,6 +6,7 @@
 
 mod completions;
 mod config;
+mod config_edit;
 mod crash;
 mod discovery;
 mod docker_credential;
