@@ -41,7 +41,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Profile to act on [env: KEYCARD_PROFILE] (default: the active profile, else "default")
+    /// Profile to act on [env: KEYCARD_PROFILE] (default: .keycard-profile, else the active profile)
     #[arg(short = 'p', long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -375,10 +375,17 @@ pub struct StatusArgs {
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum ConfigCommand {
-    /// Make NAME the active profile for later commands
+    /// Make NAME the active profile for later commands (or, with --here, in this directory)
+    #[command(
+        after_help = "With --here, NAME goes in ./.keycard-profile instead of config.toml: every command run\n                      in this directory or below it uses NAME (unless --profile or KEYCARD_PROFILE says\n                      otherwise). Remove the file with `rm .keycard-profile`. The git and docker credential\n                      helpers ignore it: they answer by each profile's hosts."
+    )]
     Use {
         /// Profile name
         name: String,
+
+        /// Write NAME to .keycard-profile in the current directory instead
+        #[arg(long)]
+        here: bool,
     },
 
     /// List profiles, marking the active one

@@ -170,23 +170,47 @@ pub const MAX_TIMEOUT_SECS: u64 = 3600;
 const INVALIDATES_DISCOVERY: &[&str] = &["issuer", "ca_file"];
 
 /// Where the profile being acted on was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Flag,
     Env,
+    /// A `.keycard-profile` file in the working directory or a parent; the path is
+    /// found once per process and lives as long as it (see `env::profile_file`).
+    File(&'static Path),
     Config,
     Default,
 }
 
 impl Source {
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Source::Flag => "from --profile",
-            Source::Env => "from KEYCARD_PROFILE",
-            Source::Config => "active in config.toml",
-            Source::Default => "default",
+            Source::Flag => "from --profile".into(),
+            Source::Env => "from KEYCARD_PROFILE".into(),
+            Source::File(path) => format!("from {}", path.display()),
+            Source::Config => "active in config.toml".into(),
+            Source::Default => "default".into(),
         }
+    }
+
+    /// The file that chose the profile, for `--json` (`source_file`).
+    pub fn file(self) -> Option<&'static Path> {
+        match self {
+            Source::File(path) => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// `--json` names the kind only ("file"); the path goes in `source_file`.
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::File(_) => "file",
+            Source::Config => "config",
+            Source::Default => "default",
+        })
     }
 }
 
@@ -254,7 +278,8 @@ impl Config {
         self.file.profiles.keys().map(String::as_str)
     }
 
-    /// `--profile`, else `KEYCARD_PROFILE`, else the active profile, else `default`.
+    /// `--profile`, else `KEYCARD_PROFILE`, else `.keycard-profile` (all in `chosen`),
+    /// else the active profile, else `default`.
     pub fn resolve(&self, chosen: Option<(&str, Source)>) -> Result<(ProfileName, Source)> {
         let (name, source) = match (chosen, self.active()) {
             (Some((name, source)), _) => (name, source),
@@ -263,8 +288,24 @@ impl Config {
         };
         let name = ProfileName::parse(name).with_context(|| match source {
             Source::Config => format!("the active profile in {}", self.path.display()),
-            other => other.describe().to_string(),
+            other => other.describe(),
         })?;
+        // A `.keycard-profile` only selects among the user's profiles: a name config.toml
+        // does not have is a mistake in the file, never a new profile.
+        if let Source::File(path) = source
+            && self.profile(&name).is_none()
+        {
+            return Err(exit::fail(
+                exit::Code::Failure,
+                format!(
+                    "{} names profile '{name}', which is not in {} (profiles: {}); fix or \
+                     remove that file, or add the profile with `keycard config add {name}`",
+                    path.display(),
+                    self.path.display(),
+                    self.profile_names().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
         Ok((name, source))
     }
 

@@ -8,10 +8,15 @@ use crate::paths::Paths;
 use anyhow::Result;
 
 /// Applies `change` to config.toml as it is now and saves it, unless `change` fails.
+/// `change` may run twice: first on the file as it is, without the lock, so a refusal
+/// (a bad value, an unknown profile) leaves the directory exactly as it was, not even
+/// creating the lock file; then for real, under the lock.
 pub fn update<T>(
     paths: &Paths,
-    change: impl FnOnce(&Config, &mut ConfigEdit) -> Result<T>,
+    change: impl Fn(&Config, &mut ConfigEdit) -> Result<T>,
 ) -> Result<T> {
+    let config = Config::load(paths)?;
+    change(&config, &mut config.edit()?)?;
     let _lock = lock::config(paths)?;
     let config = Config::load(paths)?;
     let mut edit = config.edit()?;

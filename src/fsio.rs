@@ -101,9 +101,19 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     ensure_private_dir(dir)?;
+    write_atomic(path, contents, 0o600)
+}
+
+/// Atomically replaces `path` (in a directory that exists) with `contents`, created
+/// with exactly `mode` whatever the umask.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let _guard = WRITE_GUARD.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = temp_path(path);
-    let result = write_new(&tmp, contents).and_then(|()| {
+    let result = write_new(&tmp, contents, mode).and_then(|()| {
         fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
     });
     if result.is_err() {
@@ -117,14 +127,22 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn write_new(tmp: &Path, contents: &[u8]) -> Result<()> {
+fn write_new(tmp: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
     let mut file = options
         .open(tmp)
         .with_context(|| format!("cannot create {}", tmp.display()))?;
+    // The umask may only have narrowed a mode wider than 0600 (a file that holds no
+    // secret); the empty file is set to exactly what was asked before anything is in it.
+    #[cfg(unix)]
+    if mode != 0o600 {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
+    }
     write_contents(&mut file, contents)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))

@@ -17,6 +17,7 @@ mod lock;
 mod oauth;
 mod paths;
 mod presets;
+mod profile_file;
 mod qr;
 mod secret;
 mod session;

@@ -1,20 +1,22 @@
 //! `keycard config ...`: profiles in config.toml.
 
 use crate::cli::{AddArgs, ConfigCommand};
-use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, check_key};
+use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, Source, check_key};
 use crate::config_update;
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::oauth::check_endpoint;
 use crate::paths::ProfileName;
 use crate::presets;
+use crate::profile_file;
 use crate::ui;
 use anyhow::{Context, Result};
 use serde_json::json;
 
 pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
     match cmd {
-        ConfigCommand::Use { name } => use_profile(&name, env),
+        ConfigCommand::Use { name, here } if here => use_here(&name, env),
+        ConfigCommand::Use { name, .. } => use_profile(&name, env),
         ConfigCommand::List { names } => list(names, env),
         ConfigCommand::Show { name } => show(name.as_deref(), env),
         ConfigCommand::Add(args) => add(args, env),
@@ -37,6 +39,34 @@ fn use_profile(name: &str, env: &Env) -> Result<()> {
     ui::info(env, &format!("Now using profile '{name}'."));
     if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
         ui::warn("KEYCARD_PROFILE is set in this shell and still wins over the active profile");
+    } else if let Ok((other, Source::File(path))) =
+        Config::load(&env.paths).and_then(|config| env.profile(&config))
+        && other != name
+    {
+        ui::warn(&format!(
+            "{} picks profile '{other}' in this directory and still wins over the active profile",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `config use NAME --here`: NAME in ./.keycard-profile.
+fn use_here(name: &str, env: &Env) -> Result<()> {
+    let name = ProfileName::parse(name)?;
+    Config::load(&env.paths)?.require(&name)?;
+    let dir = std::env::current_dir().context("cannot find the current directory")?;
+    let path = profile_file::write(&dir, &name)?;
+    ui::info(
+        env,
+        &format!(
+            "Profile '{name}' is now used in {} and below ({}; remove it with `rm`).",
+            dir.display(),
+            path.display()
+        ),
+    );
+    if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
+        ui::warn("KEYCARD_PROFILE is set in this shell and still wins over .keycard-profile");
     }
     Ok(())
 }
@@ -47,7 +77,9 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
     if only_names {
         return names.iter().try_for_each(|n| ui::out(n));
     }
-    let current = env.profile(&config).ok().map(|(n, _)| n.to_string());
+    let resolved = env.profile(&config).ok();
+    let current = resolved.as_ref().map(|(n, _)| n.to_string());
+    let source = resolved.map(|(_, s)| s);
     if env.json {
         let rows: Vec<_> = names
             .iter()
@@ -56,7 +88,15 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
                     .ok()
                     .and_then(|p| config.profile(&p))
                     .and_then(|p| p.issuer.clone());
-                json!({ "name": n, "active": current.as_deref() == Some(*n), "issuer": issuer })
+                let in_use = current.as_deref() == Some(*n);
+                let source = source.filter(|_| in_use);
+                json!({
+                    "name": n,
+                    "active": in_use,
+                    "issuer": issuer,
+                    "source": source,
+                    "source_file": source.and_then(Source::file),
+                })
             })
             .collect();
         return ui::out(&serde_json::Value::Array(rows).to_string());
@@ -81,6 +121,10 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
             .and_then(|p| p.issuer.clone().or_else(|| p.token_endpoint.clone()))
             .unwrap_or_default();
         ui::out(format!("{mark} {n:width$}  {issuer}").trim_end())?;
+    }
+    // Where the marked profile came from, unless it is simply config.toml's active one.
+    if let Some(source) = source.filter(|s| !matches!(s, Source::Config | Source::Default)) {
+        ui::info(env, &format!("(* in use {})", source.describe()));
     }
     Ok(())
 }
@@ -172,7 +216,7 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
         }
     }
     let activate = config_update::update(&env.paths, |config, edit| {
-        add_to(config, edit, &name, &args, preset.as_ref().zip(from_preset))
+        add_to(config, edit, &name, &args, preset.as_ref().zip(from_preset.clone()))
     })?;
     let active = if activate { " and made it active" } else { "" };
     ui::info(

@@ -479,6 +479,7 @@ impl<'a> Report<'a> {
             "profile": self.name,
             "in_use": self.source.is_some(),
             "source": self.source,
+            "source_file": self.source.and_then(Source::file),
             "state": if error.is_some() { "error" } else { self.session_word() },
             "issuer": self.issuer,
             "user": tokens.map(|t| &t.identity),

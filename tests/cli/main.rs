@@ -18,6 +18,7 @@ mod kube;
 mod login;
 mod man;
 mod polling;
+mod profile_file;
 mod prompt;
 mod providers;
 mod qr;

@@ -312,6 +312,7 @@ fn json_is_a_stable_object_without_secrets() {
             "profile",
             "scope",
             "source",
+            "source_file",
             "state",
             "user"
         ]
