@@ -216,7 +216,13 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
         }
     }
     let activate = config_update::update(&env.paths, |config, edit| {
-        add_to(config, edit, &name, &args, preset.as_ref().zip(from_preset.clone()))
+        add_to(
+            config,
+            edit,
+            &name,
+            &args,
+            preset.as_ref().zip(from_preset.clone()),
+        )
     })?;
     let active = if activate { " and made it active" } else { "" };
     ui::info(

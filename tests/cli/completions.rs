@@ -82,6 +82,14 @@ fn bash_completes_subcommands_and_profile_names() {
         complete_in_bash(&scratch, &script, &["keycard", "config", "use", "st"]),
         ["staging"]
     );
+    assert_eq!(
+        complete_in_bash(
+            &scratch,
+            &script,
+            &["keycard", "config", "use", "--here", "pr"]
+        ),
+        ["prod"]
+    );
 }
 
 #[test]
