@@ -25,6 +25,25 @@ pub enum Code {
     Interrupted = 130,
 }
 
+impl Code {
+    /// The code keycard exits with for `n` (another keycard's, recorded); a number that
+    /// is not one of keycard's is a failure.
+    pub fn of(n: i32) -> Code {
+        [
+            Code::Usage,
+            Code::NotSignedIn,
+            Code::Network,
+            Code::LoginIncomplete,
+            Code::CannotRun,
+            Code::CommandNotFound,
+            Code::Interrupted,
+        ]
+        .into_iter()
+        .find(|c| *c as i32 == n)
+        .unwrap_or(Code::Failure)
+    }
+}
+
 #[derive(Debug)]
 pub struct Coded {
     pub code: Code,

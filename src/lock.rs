@@ -6,6 +6,8 @@
 //!   else waits, then re-reads the file (refresh is safe under concurrency).
 //! - The config lock: whoever holds it may rewrite config.toml, and reads it again first,
 //!   so concurrent `config set`s of different keys lose no update.
+//! - The sign-in lock (`signin`): held by the one `login` of a profile that is waiting
+//!   for a person; a second `login` waits on it instead of starting another device flow.
 
 use crate::config::MAX_TIMEOUT_SECS;
 use crate::fsio;
@@ -59,6 +61,30 @@ pub fn config(paths: &Paths) -> Result<Held> {
     Ok(held)
 }
 
+/// The profile's sign-in lock if nobody holds it, else `None` at once.
+pub fn try_signin(paths: &Paths, profile: &ProfileName) -> Result<Option<Held>> {
+    fsio::ensure_private_dir(paths.dir())?;
+    let path = paths.signin_lock_file(profile);
+    let file = open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Held { _file: file })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Waits, without a limit, for whoever holds the profile's sign-in lock to finish (a
+/// person may take the whole life of the code to approve it), then holds it.
+pub fn wait_signin(paths: &Paths, profile: &ProfileName) -> Result<Held> {
+    let path = paths.signin_lock_file(profile);
+    let file = open(&path)?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(Held { _file: file })
+}
+
 fn open(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
@@ -110,6 +136,14 @@ mod tests {
         drop(first);
         assert!(other.try_lock().is_ok());
         drop(other);
+        let signin = try_signin(&paths, &name).unwrap();
+        assert!(signin.is_some());
+        assert!(
+            try_signin(&paths, &name).unwrap().is_none(),
+            "one holder at a time"
+        );
+        drop(signin);
+        assert!(try_signin(&paths, &name).unwrap().is_some());
         let _ = std::fs::remove_dir_all(dir);
     }
 

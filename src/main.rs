@@ -22,6 +22,7 @@ mod qr;
 mod secret;
 mod session;
 mod signals;
+mod signin;
 mod state;
 mod ui;
 

@@ -72,6 +72,17 @@ impl Paths {
         self.dir.join(".config.lock")
     }
 
+    /// Held by the one `login` of the profile that waits for a person (`lock::try_signin`).
+    pub fn signin_lock_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.signin.lock"))
+    }
+
+    /// What the waiting `login` shows (its code and link) and, once it ends, how it
+    /// ended: a second `login` of the profile reads it (`signin`). Never a secret.
+    pub fn signin_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.signin.json"))
+    }
+
     /// Profiles with a token file in the directory, whether or not config.toml names them.
     pub fn profiles_with_tokens(&self) -> Result<Vec<ProfileName>> {
         let entries = match std::fs::read_dir(&self.dir) {

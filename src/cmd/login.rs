@@ -12,6 +12,7 @@ use crate::oauth::device::{self, Client};
 use crate::oauth::{check_endpoint, discovery};
 use crate::paths::ProfileName;
 use crate::session;
+use crate::signin;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use anyhow::{Context, Result};
@@ -56,14 +57,134 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     // Fail on an unwritable config directory now, not after the user approved the code.
     fsio::ensure_writable_dir(env.paths.dir())?;
 
-    let http = Http::for_profile(&profile, env.verbose)?;
-    let client = Client::of(&profile, &client_id);
+    // One sign-in at a time per profile: another `login` waiting for a person is joined
+    // (same code, same outcome), or with --force outlived, never raced.
+    let _signin = match lock::try_signin(&env.paths, &name)? {
+        Some(held) => held,
+        None if args.force => {
+            ui::info(
+                env,
+                &format!(
+                    "Another keycard is signing in to profile '{name}'; with --force this one \
+                     asks for a new code once that one has ended (Ctrl-C to stop waiting)."
+                ),
+            );
+            lock::wait_signin(&env.paths, &name)?
+        }
+        None => match join(env, &name, &args)? {
+            Joined::Ended(result) => return result,
+            Joined::Free(held) => held,
+        },
+    };
+    signin::clear(&env.paths, &name);
+    let mut published = None;
+    let result = sign_in(
+        env,
+        &args,
+        &name,
+        &profile,
+        client_id,
+        one_off,
+        &mut published,
+    );
+    // Whoever joined this sign-in ends as it ends. A Ctrl-C or kill never gets here:
+    // then no outcome is recorded, and a joined `login` starts afresh.
+    if let Some(mut pending) = published {
+        pending.outcome = Some(signin::Outcome {
+            code: result.as_ref().err().map_or(0, |e| exit::code_of(e) as i32),
+            error: result.as_ref().err().map(|e| format!("{e:#}")),
+        });
+        signin::publish(&env.paths, &name, &pending);
+    }
+    result
+}
+
+/// What became of joining another `login`'s sign-in.
+enum Joined {
+    /// It ended (approved, denied, expired, failed): this run ends the same way.
+    Ended(Result<()>),
+    /// It is gone without an outcome (interrupted, killed, or it failed before it had a
+    /// code to show): this run holds the sign-in lock and starts afresh.
+    Free(lock::Held),
+}
+
+/// Shows the code another `login` of this profile is waiting on, and waits for it.
+fn join(env: &Env, name: &ProfileName, args: &LoginArgs) -> Result<Joined> {
+    // The holder publishes its code once the provider has given it one.
+    let pending = loop {
+        if let Some(held) = lock::try_signin(&env.paths, name)? {
+            return Ok(Joined::Free(held));
+        }
+        if let Some(p) = signin::read(&env.paths, name).filter(signin::Pending::is_waiting) {
+            break p;
+        }
+        env.clock.sleep(std::time::Duration::from_millis(50));
+    };
+    ui::info(
+        env,
+        &format!(
+            "A sign-in to profile '{name}' is already waiting for approval (keycard process {}); \
+             approve this code once, and both finish.",
+            pending.pid
+        ),
+    );
+    let auth = pending.as_authorization(env.clock.now());
+    ui::show_device_code(env, &auth)?;
+    if args.qr {
+        ui::show_qr(
+            auth.verification_uri_complete
+                .as_deref()
+                .unwrap_or(&auth.verification_uri),
+        );
+    }
+    ui::info(env, "Waiting for that sign-in to finish...");
+    let held = lock::wait_signin(&env.paths, name)?;
+    let ended = signin::read(&env.paths, name)
+        .filter(|p| p.id == pending.id)
+        .and_then(|p| p.outcome);
+    let Some(outcome) = ended else {
+        ui::info(
+            env,
+            "The other sign-in stopped before it finished; starting a new one.",
+        );
+        return Ok(Joined::Free(held));
+    };
+    if outcome.code != 0 {
+        let why = outcome.error.unwrap_or_default();
+        return Ok(Joined::Ended(Err(exit::fail(
+            exit::Code::of(outcome.code),
+            format!("the sign-in this one joined ended: {why}"),
+        ))));
+    }
+    let tokens = state::load(&env.paths.token_file(name), name.as_str())?.ok_or_else(|| {
+        exit::fail(
+            exit::Code::NotSignedIn,
+            format!("the other sign-in finished, but profile '{name}' has no tokens now"),
+        )
+    })?;
+    Ok(Joined::Ended(signed_in(env, name, &tokens.tokens)))
+}
+
+/// The device flow itself, from the device authorization request to the saved token
+/// file. What it shows a person is also published for a `login` that joins it.
+fn sign_in(
+    env: &Env,
+    args: &LoginArgs,
+    name: &ProfileName,
+    profile: &Profile,
+    client_id: String,
+    one_off: bool,
+    published: &mut Option<signin::Pending>,
+) -> Result<()> {
+    let token_path = env.paths.token_file(name);
+    let http = Http::for_profile(profile, env.verbose)?;
+    let client = Client::of(profile, &client_id);
     let mut extra = profile.params.clone();
     if let Some(audience) = &profile.audience {
         extra.insert("audience".into(), audience.clone());
     }
     let (auth, endpoints, fresh) =
-        discovery::with_endpoints(&http, &profile, profile.issuer.as_deref(), |endpoints| {
+        discovery::with_endpoints(&http, profile, profile.issuer.as_deref(), |endpoints| {
             device::start(
                 &http,
                 &endpoints.device_authorization,
@@ -74,9 +195,12 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             .context("could not start the sign-in")
         })?;
     if !one_off {
-        session::cache_discovery(env, &name, &profile.issuer, fresh);
+        session::cache_discovery(env, name, &profile.issuer, fresh);
     }
     ui::show_device_code(env, &auth)?;
+    let pending = signin::Pending::new(&auth, env.clock.now());
+    signin::publish(&env.paths, name, &pending);
+    *published = Some(pending);
     let link = auth
         .verification_uri_complete
         .as_deref()
@@ -107,19 +231,22 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         ui::warn(&format!("profile '{name}': {warning}"));
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
-    let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
+    let _lock = lock::acquire(&env.paths, name, lock::wait_for(profile.timeout))?;
     state::save(&token_path, &tokens)?;
+    signed_in(env, name, &tokens)
+}
 
+fn signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Result<()> {
     ui::info(
         env,
         &format!(
             "{} Signed in to profile '{name}'{}.",
             console::style("✓").green(),
-            as_who(&tokens)
+            as_who(tokens)
         ),
     );
     if env.json {
-        ui::out(&result_json(&name, &tokens, "signed_in").to_string())?;
+        ui::out(&result_json(name, tokens, "signed_in").to_string())?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ mod prompt;
 mod providers;
 mod qr;
 mod secrets;
+mod signin;
 mod status;
 mod support;
 mod terminal;

@@ -358,6 +358,22 @@ impl PendingLogin {
         self.device["user_code"].as_str().unwrap().to_string()
     }
 
+    /// Reads the next stdout line as a new device authorization (a `login` that started
+    /// afresh) and makes it the one `user_code` answers.
+    pub fn next_device(&mut self) -> &Value {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        self.device = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("no new device authorization: {line:?}"));
+        &self.device
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Waits (bounded) for keycard to finish.
     pub fn finish(mut self) -> Run {
         let deadline = Instant::now() + Duration::from_secs(60);
