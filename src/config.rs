@@ -6,11 +6,13 @@
 use crate::exit;
 use crate::fsio;
 use crate::hosts::Host;
+use crate::http;
 use crate::paths::{Paths, ProfileName};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
@@ -137,6 +139,19 @@ impl Profile {
         self.scopes
             .clone()
             .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// The transport settings for this profile: its `ca_file`, `timeout` and
+    /// `connect_timeout`.
+    pub fn http_options(&self) -> http::Options<'_> {
+        // `config set` checks the range; a hand-edited file is clamped to it, since a
+        // huge value would overflow the deadline arithmetic.
+        let clamp = |secs: u64| Duration::from_secs(secs.clamp(1, MAX_TIMEOUT_SECS));
+        http::Options {
+            ca_file: self.ca_file.as_deref(),
+            timeout: self.timeout.map(clamp),
+            connect_timeout: self.connect_timeout.map(clamp),
+        }
     }
 }
 

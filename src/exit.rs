@@ -7,6 +7,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    /// Done; for `status`, a usable session. (Never carried by an error.)
+    Success = 0,
     /// Anything not listed below.
     Failure = 1,
     /// Bad usage: an unknown flag, a bad value, an invalid profile name.
@@ -26,6 +28,37 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order `--help`, the man page and the README list them. The
+    /// documentation is checked against this list (src/checks.rs); a new code goes here
+    /// and into `meaning`, then into those three.
+    #[cfg(test)]
+    pub const ALL: [Code; 9] = [
+        Code::Success,
+        Code::Failure,
+        Code::Usage,
+        Code::NotSignedIn,
+        Code::Network,
+        Code::LoginIncomplete,
+        Code::CannotRun,
+        Code::CommandNotFound,
+        Code::Interrupted,
+    ];
+
+    /// A word every description of the code has, in `--help`, the man page and the README.
+    #[cfg(test)]
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Code::Success => "success",
+            Code::Failure => "error",
+            Code::Usage => "usage",
+            Code::NotSignedIn => "not signed in",
+            Code::Network => "unreachable",
+            Code::LoginIncomplete => "denied",
+            Code::CannotRun | Code::CommandNotFound => "exec",
+            Code::Interrupted => "interrupted",
+        }
+    }
+
     /// The code keycard exits with for `n` (another keycard's, recorded); a number that
     /// is not one of keycard's is a failure.
     pub fn of(n: i32) -> Code {

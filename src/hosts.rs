@@ -1,15 +1,8 @@
-//! Which profile answers for a host, for the git and docker credential helpers.
-//!
-//! The rule (issue 8): a token only ever goes to a host its profile's `hosts` lists.
-//! `KEYCARD_PROFILE` and the active profile play no part here, so a shell with
-//! `KEYCARD_PROFILE=prod` exported and a global helper cannot send prod's token to a host
-//! prod never named; `--profile` only narrows the choice to that one profile.
+//! A host as the git and docker credential helpers name it, compared the way a
+//! profile's `hosts` entries are. Which profile answers for a host is `credential`'s.
 
-use crate::config::Config;
-use crate::exit::{self, Code};
-use crate::http;
-use crate::paths::ProfileName;
-use crate::ui;
+use crate::exit;
+use crate::url_rules;
 use anyhow::Result;
 use std::fmt;
 
@@ -37,7 +30,7 @@ impl Host {
         };
         Some(Host {
             key,
-            loopback: http::is_loopback(&url),
+            loopback: url_rules::is_loopback(&url),
         })
     }
 
@@ -75,60 +68,6 @@ impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key)
     }
-}
-
-/// The profile whose `hosts` lists `host`: among all profiles, or only `only` when
-/// `--profile` was given. `None` when no profile lists it; an error naming both when
-/// two do, since either choice could hand a token to the wrong account.
-pub fn owner(
-    config: &Config,
-    host: &Host,
-    only: Option<&ProfileName>,
-) -> Result<Option<ProfileName>> {
-    let mut owners = Vec::new();
-    for name in config.profile_names() {
-        if only.is_some_and(|o| o.as_str() != name) {
-            continue;
-        }
-        let Ok(profile) = ProfileName::parse(name) else {
-            continue;
-        };
-        if listed_hosts(config, &profile).contains(host) {
-            owners.push(profile);
-        }
-    }
-    match owners.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        [first, second, ..] => Err(exit::fail(
-            Code::Failure,
-            format!(
-                "profiles '{first}' and '{second}' both list {host} in their hosts; remove it from \
-                 one of them (`keycard --profile {second} config set hosts \"...\"`)"
-            ),
-        )),
-    }
-}
-
-/// The profile's `hosts`, parsed. An entry written by hand that is no host is skipped
-/// with a warning that says how to fix it, rather than matching something by accident.
-pub fn listed_hosts(config: &Config, name: &ProfileName) -> Vec<Host> {
-    let entries = config
-        .profile(name)
-        .and_then(|p| p.hosts.as_deref())
-        .unwrap_or_default();
-    entries
-        .iter()
-        .filter_map(|raw| match Host::entry(raw) {
-            Ok(host) => Some(host),
-            Err(e) => {
-                ui::warn(&format!(
-                    "profile '{name}': {e:#}; fix it with `keycard --profile {name} config set hosts \"...\"`"
-                ));
-                None
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {

@@ -1,6 +1,11 @@
 //! keycard: device-flow sign-in for OAuth 2.0 / OpenID Connect, one session per profile.
+//!
+//! The modules form layers (`LAYERS` at the end of this file): each imports only from
+//! layers below its own, and a unit test holds the source to that.
 
 mod browser;
+#[cfg(test)]
+mod checks;
 mod cli;
 mod cmd;
 mod config;
@@ -24,7 +29,10 @@ mod session;
 mod signals;
 mod signin;
 mod state;
+mod text;
 mod ui;
+mod url_rules;
+mod userinfo;
 
 use clap::Parser;
 use std::io::IsTerminal;
@@ -69,8 +77,8 @@ fn run() -> u8 {
         })
         .and_then(|env| cmd::run(cli.command, &env));
     match result {
-        Ok(()) => 0,
-        Err(e) if exit::is_broken_pipe(&e) => 0,
+        Ok(()) => exit::Code::Success as u8,
+        Err(e) if exit::is_broken_pipe(&e) => exit::Code::Success as u8,
         Err(e) => {
             let code = exit::code_of(&e);
             // `{:#}` is the whole chain on one line, never a backtrace.
@@ -120,3 +128,33 @@ fn set_colors(choice: cli::ColorChoice) {
     console::set_colors_enabled(stdout);
     console::set_colors_enabled_stderr(stderr);
 }
+
+/// The module layers, lowest first. A module may import only from modules in lower
+/// layers, so no two modules ever need each other and each can be read (and tested)
+/// knowing only what is below it. `checks::no_module_imports_a_higher_one` holds the
+/// source to this list, test code included.
+#[cfg(test)]
+const LAYERS: &[&[&str]] = &[
+    // Leaves: no keycard imports at all.
+    &["cli", "exit", "expiry", "fsio", "qr", "secret", "text"],
+    // Rules about paths, URLs and signals.
+    &["paths", "signals", "url_rules"],
+    // Values and transport that know no configuration.
+    &["hosts", "http"],
+    // The config file; the identity read from an ID token; `.keycard-profile`.
+    &["config", "identity", "profile_file"],
+    // The environment of one run; locks; provider presets.
+    &["env", "lock", "presets"],
+    // The OAuth protocol; the browser; changes to config.toml under its lock.
+    &["oauth", "browser", "config_update"],
+    // The token file; what people see; the sign-in a second `login` joins.
+    &["state", "ui", "signin"],
+    // A profile's session: refresh, sign-in required, discovery cache.
+    &["session"],
+    // What the credential helpers hand out; what userinfo says (whoami, status --check).
+    &["credential", "userinfo"],
+    // The commands.
+    &["cmd"],
+    // The program, and the tests that hold the source to its own rules.
+    &["main", "checks"],
+];

@@ -8,7 +8,7 @@
 //! `keycard` client belongs to the test provider in this repository.
 
 use crate::exit;
-use crate::oauth::check_endpoint;
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Table, Value};
 

@@ -68,15 +68,10 @@ pub fn fresh_tokens(
     };
 
     let provider = provider_profile(config, name, &tokens);
-    let answer = Http::for_profile(&provider, env.verbose).and_then(|http| {
+    let answer = Http::with(provider.http_options(), env.verbose).and_then(|http| {
         let client = Client::of(&provider, &tokens.client_id);
         let refresh_with = |profile: &Profile| {
-            let (endpoint, fresh) = discovery::endpoint_after_login(
-                &http,
-                profile,
-                tokens.issuer.as_deref(),
-                After::Token,
-            )?;
+            let endpoint = endpoint_after_login(env, &http, profile, name, &tokens, After::Token)?;
             let endpoint = endpoint.ok_or_else(|| {
                 exit::usage(format!(
                     "no token endpoint is known for profile '{name}'; set it with \
@@ -84,10 +79,9 @@ pub fn fresh_tokens(
                 ))
             })?;
             token::refresh(&http, &endpoint, &client, refresh_token.expose())
-                .map(|resp| (resp, fresh))
         };
         let cached_endpoint = provider.token_endpoint.is_none() && provider.discovered.is_some();
-        let (resp, fresh) = match refresh_with(&provider) {
+        let resp = match refresh_with(&provider) {
             // The provider moved its token endpoint since discovery was cached: discover
             // again, once.
             Err(e) if cached_endpoint && NotFound::is(&e) => refresh_with(&Profile {
@@ -96,7 +90,6 @@ pub fn fresh_tokens(
             })?,
             other => other?,
         };
-        cache_discovery(env, name, &tokens.issuer, fresh);
         Ok(resp)
     });
 
@@ -324,6 +317,24 @@ impl std::fmt::Display for NotOurIssuer {
 
 impl std::error::Error for NotOurIssuer {}
 
+/// One endpoint of the provider that issued `tokens`, for a command after sign-in
+/// (`discovery::endpoint_after_login`: the profile's setting, its cached discovery, else
+/// discovery), with fresh discovery results cached in the profile. `None` when the
+/// provider does not offer it.
+pub fn endpoint_after_login(
+    env: &Env,
+    http: &Http,
+    provider: &Profile,
+    name: &ProfileName,
+    tokens: &TokenState,
+    which: After,
+) -> Result<Option<String>> {
+    let (endpoint, fresh) =
+        discovery::endpoint_after_login(http, provider, tokens.issuer.as_deref(), which)?;
+    cache_discovery(env, name, &tokens.issuer, fresh);
+    Ok(endpoint)
+}
+
 /// Saves fresh discovery results in the profile, when they describe its own issuer.
 /// config.toml is read again first: this runs after network calls (and maybe a wait for
 /// the lock), and a `config set` or `config remove` made meanwhile must not be undone.
@@ -499,7 +510,7 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {

@@ -2,7 +2,8 @@
 //! and the progress line appear only on terminals (decided once in `main`).
 
 use crate::env::Env;
-use crate::oauth::{DeviceAuthorization, one_line};
+use crate::oauth::DeviceAuthorization;
+use crate::text::one_line;
 use anyhow::Result;
 use chrono::TimeDelta;
 use console::style;

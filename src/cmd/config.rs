@@ -5,11 +5,11 @@ use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, Source, c
 use crate::config_update;
 use crate::env::Env;
 use crate::exit::{self, Code};
-use crate::oauth::check_endpoint;
 use crate::paths::ProfileName;
 use crate::presets;
 use crate::profile_file;
 use crate::ui;
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::credential;
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
-use crate::hosts::{self, Host};
+use crate::hosts::Host;
 use crate::paths::ProfileName;
 use crate::state;
 use crate::ui;
@@ -72,7 +72,7 @@ fn list(env: &Env) -> Result<()> {
         .collect();
     let mut owners: BTreeMap<Host, Vec<&ProfileName>> = BTreeMap::new();
     for name in &profiles {
-        for host in hosts::listed_hosts(&config, name) {
+        for host in credential::listed_hosts(&config, name) {
             owners.entry(host).or_default().push(name);
         }
     }

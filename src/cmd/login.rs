@@ -9,12 +9,13 @@ use crate::fsio;
 use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::{self, Client};
-use crate::oauth::{check_endpoint, discovery};
+use crate::oauth::discovery;
 use crate::paths::ProfileName;
 use crate::session;
 use crate::signin;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 
 pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
@@ -177,7 +178,7 @@ fn sign_in(
     published: &mut Option<signin::Pending>,
 ) -> Result<()> {
     let token_path = env.paths.token_file(name);
-    let http = Http::for_profile(profile, env.verbose)?;
+    let http = Http::with(profile.http_options(), env.verbose)?;
     let client = Client::of(profile, &client_id);
     let mut extra = profile.params.clone();
     if let Some(audience) = &profile.audience {

@@ -8,7 +8,7 @@ use crate::exit::{self, Code};
 use crate::http::Http;
 use crate::lock;
 use crate::oauth::device::Client;
-use crate::oauth::discovery::{self, After};
+use crate::oauth::discovery::After;
 use crate::oauth::token::{self, Hint};
 use crate::paths::ProfileName;
 use crate::session;
@@ -153,14 +153,9 @@ fn revoke_at_provider(
     tokens: &TokenState,
 ) -> Result<Revocation> {
     let provider = session::provider_profile(config, name, tokens);
-    let http = Http::for_profile(&provider, env.verbose)?.with_timeout(REVOKE_TIMEOUT);
-    let (endpoint, fresh) = discovery::endpoint_after_login(
-        &http,
-        &provider,
-        tokens.issuer.as_deref(),
-        After::Revocation,
-    )?;
-    session::cache_discovery(env, name, &tokens.issuer, fresh);
+    let http = Http::with(provider.http_options(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
+    let endpoint =
+        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Revocation)?;
     let Some(endpoint) = endpoint else {
         return Ok(Revocation::NotOffered);
     };

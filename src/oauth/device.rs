@@ -398,7 +398,7 @@ mod tests {
 
     mod properties {
         use super::super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         /// An OAuth error code with an interval, or `None` for trouble (Outcome is not Clone).

@@ -1,10 +1,11 @@
 //! Finding a provider's endpoints: explicit settings first, then the discovery results
 //! cached in the profile, then OpenID Connect discovery, then RFC 8414.
 
-use super::{NotFound, check_endpoint};
+use super::NotFound;
 use crate::config::{Discovered, Profile};
 use crate::exit;
 use crate::http::{Http, Reply};
+use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
@@ -281,7 +282,7 @@ mod tests {
 
     mod properties {
         use super::super::*;
-        use crate::oauth::hostile;
+        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {

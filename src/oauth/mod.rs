@@ -3,13 +3,12 @@
 
 pub mod device;
 pub mod discovery;
-#[cfg(test)]
-pub mod hostile;
 pub mod token;
 
 use crate::exit;
 use crate::http::Reply;
 use crate::secret::{Secret, scrub};
+use crate::text::one_line;
 use anyhow::Result;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -233,35 +232,6 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
         .and_then(seconds_of))
 }
 
-/// Provider text made safe for a terminal: one line, no control characters (a hostile
-/// server could otherwise send escape sequences).
-pub fn one_line(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Endpoints must be `https://`, except on loopback where a local server has no TLS.
-pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
-    let url = url::Url::parse(raw)
-        .map_err(|e| exit::usage(format!("{name} {raw:?} is not a valid URL: {e}")))?;
-    // Credentials in a URL would be printed wherever the URL is (-v, error messages).
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(exit::usage(format!(
-            "{name} must not carry a user name or password (user:password@host); \
-             use client_secret for the client's credentials"
-        )));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if crate::http::is_loopback(&url) => Ok(url),
-        _ => Err(exit::usage(format!(
-            "{name} {raw} must use https:// (plain http is allowed only for localhost)"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,34 +368,12 @@ mod tests {
         assert_eq!(e.summary(), "access_denied: no]0;pwned way second line");
     }
 
-    #[test]
-    fn only_https_or_loopback() {
-        for ok in [
-            "https://id.example.com",
-            "http://127.0.0.1:8080/x",
-            "http://localhost/",
-            "http://[::1]:1/",
-        ] {
-            assert!(check_endpoint("issuer", ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "https://user:hunter2@id.example.com/token",
-            "http://id.example.com",
-            "ftp://x",
-            "not a url",
-            "http://127.0.0.1.evil.com/",
-        ] {
-            let err = check_endpoint("issuer", bad).unwrap_err();
-            assert_eq!(exit::code_of(&err), exit::Code::Usage, "{bad}");
-        }
-    }
-
     mod properties {
         use super::super::*;
+        use crate::http::hostile;
         use crate::oauth::device::{
             MAX_EXPIRY, MAX_INTERVAL, MIN_INTERVAL, PollState, code_lifetime,
         };
-        use crate::oauth::hostile;
         use proptest::prelude::*;
 
         fn device_auth_in_range(d: &DeviceAuthorization) -> Result<(), TestCaseError> {
@@ -484,12 +432,6 @@ mod tests {
             #[test]
             fn any_json_is_some_seconds_or_none(v in hostile::json()) {
                 let _ = seconds_of(&v);
-            }
-
-            #[test]
-            fn provider_text_comes_out_as_one_clean_line(text in "\\PC*|[\\x00-\\x1f\\x7f]{0,8}") {
-                let line = one_line(&text);
-                prop_assert!(!line.chars().any(char::is_control), "{line:?}");
             }
         }
     }
