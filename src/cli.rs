@@ -101,7 +101,9 @@ pub enum Command {
 
     /// Show the profile's session, offline (exit 0 when usable, 3 when not)
     #[command(
-        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3).\n\n\
+        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3). A session whose refresh token\n\
+                      is past the end the provider gave it is expired. Where the provider says when the\n\
+                      session ends, status shows it (session ends in 6d 3h; --json session_expires_at).\n\n\
                       --short prints `PROFILE:STATE` plus the time left when valid (prod:valid 42m),\n\
                       and nothing at all when the profile has no session. With --short or --format\n\
                       nothing ever goes to stderr: a broken file only sets a non-zero exit code.\n\n\
@@ -359,7 +361,7 @@ pub struct StatusArgs {
     #[arg(long, conflicts_with = "format")]
     pub short: bool,
 
-    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {user} {email} {issuer}
+    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {session_expires_in} {user} {email} {issuer}
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
 
@@ -433,7 +435,8 @@ pub enum ConfigCommand {
                             token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file,\n\
                             client_auth (post or basic), timeout, connect_timeout (seconds),\n\
                             hosts (for the git and docker credential helpers: host or host:port, space-separated),\n\
-                            username (default oauth2), git_auth (basic or bearer).\n\n\
+                            username (default oauth2), git_auth (basic or bearer),\n\
+                            session_warning (warn this long before the session ends: 24h by default, 0 never).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
                             keycard --profile work config set token_endpoint https://id.example.com/token"
     )]

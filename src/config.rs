@@ -53,6 +53,9 @@ pub struct Profile {
     /// How git sends the token: `basic` (user name and password, the default) or
     /// `bearer` (an `Authorization: Bearer` header, git 2.46 and later).
     pub git_auth: Option<GitAuth>,
+    /// Seconds before the session (the refresh token) ends from which `token`, `whoami`,
+    /// `exec` and the credential helpers warn, once an hour (default a day; 0: never).
+    pub session_warning: Option<u64>,
     /// Extra parameters sent with the device authorization request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
@@ -173,6 +176,7 @@ pub const KEYS: &[&str] = &[
     "hosts",
     "username",
     "git_auth",
+    "session_warning",
 ];
 
 /// Keys whose value is a whole number of seconds.
@@ -476,6 +480,8 @@ impl ConfigEdit {
             table[key] = value(hosts);
         } else if key == "username" {
             table[key] = value(check_username(raw)?);
+        } else if key == "session_warning" {
+            table[key] = value(parse_session_warning(raw)? as i64);
         } else {
             table[key] = value(raw);
         }
@@ -538,6 +544,14 @@ pub fn check_username(raw: &str) -> Result<&str> {
         )));
     }
     Ok(raw)
+}
+
+/// `session_warning`: a duration as people write it (`12h`, `2d`, `3600`), at most a
+/// year; `0` turns the warning off.
+pub fn parse_session_warning(raw: &str) -> Result<u64> {
+    crate::cli::parse_duration(raw)
+        .map(|d| d.as_secs())
+        .map_err(|e| exit::usage(format!("session_warning: {e}")))
 }
 
 /// A timeout setting: whole seconds, 1 to an hour.

@@ -24,11 +24,30 @@ pub trait Clock {
 
 pub struct SystemClock {
     start: Instant,
+    /// Debug builds only: `KEYCARD_TEST_NOW` (RFC 3339) stands still as the wall time, so
+    /// tests of time rules (the hourly session warning) need no sleeping.
+    fixed_now: Option<DateTime<Utc>>,
+}
+
+impl SystemClock {
+    fn new() -> SystemClock {
+        #[cfg(debug_assertions)]
+        let fixed_now = std::env::var("KEYCARD_TEST_NOW")
+            .ok()
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.to_utc());
+        #[cfg(not(debug_assertions))]
+        let fixed_now = None;
+        SystemClock {
+            start: Instant::now(),
+            fixed_now,
+        }
+    }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.fixed_now.unwrap_or_else(Utc::now)
     }
 
     fn elapsed(&self) -> Duration {
@@ -76,9 +95,7 @@ impl Env {
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
             ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty()),
-            clock: SystemClock {
-                start: Instant::now(),
-            },
+            clock: SystemClock::new(),
         })
     }
 

@@ -83,6 +83,11 @@ impl Paths {
         self.dir.join(format!(".auth-{profile}.signin.json"))
     }
 
+    /// When keycard last warned that the profile's session ends soon (`session_warning`).
+    pub fn warned_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.warned"))
+    }
+
     /// Profiles with a token file in the directory, whether or not config.toml names them.
     pub fn profiles_with_tokens(&self) -> Result<Vec<ProfileName>> {
         let entries = match std::fs::read_dir(&self.dir) {

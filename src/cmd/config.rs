@@ -436,6 +436,7 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "hosts" => p.hosts.as_ref().map(|h| h.join(" ")),
         "username" => p.username.clone(),
         "git_auth" => p.git_auth.map(|a| a.as_str().to_string()),
+        "session_warning" => p.session_warning.map(|s| s.to_string()),
         _ => None,
     }
 }
@@ -445,7 +446,7 @@ fn display_value(p: &Profile, key: &str) -> Option<String> {
     if key == "client_secret" {
         return p.client_secret.as_ref().map(|_| "\"[hidden]\"".to_string());
     }
-    if matches!(key, "timeout" | "connect_timeout") {
+    if matches!(key, "timeout" | "connect_timeout" | "session_warning") {
         return raw_value(p, key);
     }
     let list = |items: &[String]| {

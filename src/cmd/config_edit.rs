@@ -5,7 +5,7 @@
 //! client secret. config.toml is replaced under the config lock, and only if nobody
 //! changed it while the editor was open; the lock is never held while a person edits.
 
-use crate::config::{self, Config, Invalid, check_username, parse_seconds};
+use crate::config::{self, Config, Invalid, check_username, parse_seconds, parse_session_warning};
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::fsio;
@@ -167,6 +167,10 @@ fn check_setting(key: &str, item: &Item) -> Result<()> {
             if let Some(host) = host.as_str() {
                 Host::entry(host)?;
             }
+        }
+    } else if key == "session_warning" {
+        if let Some(secs) = item.as_integer() {
+            parse_session_warning(&secs.to_string())?;
         }
     } else if key == "username"
         && let Some(name) = item.as_str()

@@ -23,6 +23,7 @@ mod prompt;
 mod providers;
 mod qr;
 mod secrets;
+mod session_end;
 mod signin;
 mod status;
 mod support;

@@ -304,6 +304,7 @@ fn json_is_a_stable_object_without_secrets() {
     assert_eq!(
         keys,
         [
+            "auth_time",
             "error",
             "expires_at",
             "expires_in",
@@ -311,6 +312,8 @@ fn json_is_a_stable_object_without_secrets() {
             "issuer",
             "profile",
             "scope",
+            "session_expires_at",
+            "session_expires_in",
             "source",
             "source_file",
             "state",
