@@ -174,6 +174,40 @@ fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Opens for reading without following a symbolic link in the last component (a link
+/// could point keycard at any file) and without blocking on a FIFO.
+#[cfg(unix)]
+pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(std::io::Error::other("symbolic link"));
+    }
+    std::fs::File::open(path)
+}
+
+/// A small regular file's bytes (at most `limit`), or `None` when there is none, or it is
+/// a link, a FIFO, a device or a directory, or longer: for keycard's own small records
+/// (`.auth-NAME.signin.json`, `.auth-NAME.warned`), which are never worth blocking or
+/// failing a command over.
+pub fn read_small(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = open_no_follow(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
+}
+
 /// Deletes the temporary files a killed writer of `path` left behind (SIGKILL cannot be
 /// caught, so nothing else removes them). Call it only while holding the lock that every
 /// writer of `path` takes: then no live writer owns any of them.

@@ -75,8 +75,8 @@ fn warn_if_session_ends_soon(env: &Env, config: &Config, name: &ProfileName, tok
         return;
     }
     let marker = env.paths.warned_file(name);
-    let last = std::fs::read_to_string(&marker)
-        .ok()
+    let last = crate::fsio::read_small(&marker, 64)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
         .map(|t| t.to_utc());
     // A time in the future means the clock went back: warn rather than stay quiet.

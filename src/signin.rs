@@ -87,7 +87,7 @@ impl Pending {
 
 /// The published sign-in, if there is a readable one.
 pub fn read(paths: &Paths, profile: &ProfileName) -> Option<Pending> {
-    let bytes = std::fs::read(paths.signin_file(profile)).ok()?;
+    let bytes = fsio::read_small(&paths.signin_file(profile), 64 * 1024)?;
     serde_json::from_slice(&bytes).ok()
 }
 

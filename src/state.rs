@@ -202,7 +202,7 @@ pub fn load(path: &Path, profile: &str) -> Result<Option<Stored>> {
 /// Reads the token file, telling a damaged one apart from one that must not be touched
 /// at all (a link, a directory, a device: those are errors).
 pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
-    let mut file = match open_no_follow(path) {
+    let mut file = match fsio::open_no_follow(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
         Err(e) if is_symlink_error(&e, path) => return Err(not_a_file(path, "a symbolic link")),
@@ -288,25 +288,6 @@ fn not_a_file(path: &Path, what: &str) -> anyhow::Error {
          move it aside, then sign in again",
         path.display()
     )
-}
-
-/// Opens for reading without following a symbolic link in the last component (a link
-/// could point keycard at any file) and without blocking on a FIFO.
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(std::io::Error::other("symbolic link"));
-    }
-    std::fs::File::open(path)
 }
 
 /// O_NOFOLLOW refuses a link with ELOOP; make sure that is what happened.

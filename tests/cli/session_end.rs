@@ -246,3 +246,26 @@ fn the_warning_comes_once_an_hour_and_never_on_stdout() {
     assert!(warned(&close), "{}", close.stderr);
     assert!(server.requests("/token").is_empty());
 }
+
+#[test]
+fn a_fifo_in_place_of_the_warning_record_does_not_hang_token() {
+    let server = provider_sending(json!({}));
+    let scratch = Scratch::new();
+    session_on_file(
+        &scratch,
+        &server.url,
+        TimeDelta::hours(6),
+        TimeDelta::hours(5),
+    );
+    let fifo = scratch.config_dir().join(".auth-p.warned");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = run_at(&scratch, TimeDelta::zero(), &["token"]);
+    assert_eq!(run.expect(0).stdout, "at-on-file\n");
+    assert!(run.stderr.contains("ends in"), "{}", run.stderr);
+}
