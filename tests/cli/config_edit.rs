@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use crate::terminal::in_terminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An executable sh script in the scratch dir; `$1` is the file to edit (or an argument
 /// the editor command carried), `$#`/`$@` as the shell gives them.
@@ -13,6 +13,16 @@ fn editor(scratch: &Scratch, name: &str, body: &str) -> PathBuf {
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
+}
+
+/// `keycard config edit` in a pseudo-terminal with `script` as `$EDITOR`, typing `input`.
+fn edit_with(scratch: &Scratch, script: &Path, input: &str) -> Run {
+    in_terminal(
+        scratch,
+        &["config", "edit"],
+        &[("EDITOR", script.to_str().unwrap())],
+        input,
+    )
 }
 
 fn with_profile() -> Scratch {
@@ -40,12 +50,7 @@ fn a_valid_edit_replaces_config_toml_keeping_it_private() {
         "ed.sh",
         r#"stat -c %a "$1" > "$(dirname "$0")/copy-mode"; sed -i 's/cli-123/cli-456/' "$1""#,
     );
-    let run = in_terminal(
-        &scratch,
-        &["config", "edit"],
-        &[("EDITOR", script.to_str().unwrap())],
-        "",
-    );
+    let run = edit_with(&scratch, &script, "");
     run.expect(0);
     assert!(run.stdout.contains("Saved"), "{}", run.stdout);
     assert!(scratch.config_toml().contains("client_id = \"cli-456\""));
@@ -87,12 +92,7 @@ fn an_invalid_edit_names_line_and_column_and_can_be_edited_again() {
 if [ "$n" = 0 ]; then printf 'timeout = 0\n' >> "$1"; else sed -i 's/^timeout = 0$/timeout = 20/' "$1"; fi"#,
     );
     let line = before.lines().count() + 1;
-    let run = in_terminal(
-        &scratch,
-        &["config", "edit"],
-        &[("EDITOR", script.to_str().unwrap())],
-        "y\n",
-    );
+    let run = edit_with(&scratch, &script, "y\n");
     run.expect(0);
     assert!(
         run.stdout
@@ -106,12 +106,7 @@ if [ "$n" = 0 ]; then printf 'timeout = 0\n' >> "$1"; else sed -i 's/^timeout = 
     // Declined: config.toml stays as it was, and the edit is kept, named.
     std::fs::remove_file(scratch.path().join("rounds")).unwrap();
     let now = scratch.config_toml();
-    let run = in_terminal(
-        &scratch,
-        &["config", "edit"],
-        &[("EDITOR", script.to_str().unwrap())],
-        "n\n",
-    );
+    let run = edit_with(&scratch, &script, "n\n");
     run.expect(1);
     assert_eq!(scratch.config_toml(), now);
     assert!(
@@ -142,12 +137,7 @@ fn toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position() {
             "ed.sh",
             &format!("printf '%s' '{append}' >> \"$1\""),
         );
-        let run = in_terminal(
-            &scratch,
-            &["config", "edit"],
-            &[("EDITOR", script.to_str().unwrap())],
-            "n\n",
-        );
+        let run = edit_with(&scratch, &script, "n\n");
         run.expect(1);
         assert!(run.stdout.contains(expect), "{append:?}: {}", run.stdout);
         assert_eq!(scratch.config_toml(), before, "{append:?}");
@@ -163,12 +153,7 @@ fn an_editor_that_fails_changes_nothing() {
         "ed.sh",
         r#"sed -i 's/cli-123/half-done/' "$1"; exit 3"#,
     );
-    let run = in_terminal(
-        &scratch,
-        &["config", "edit"],
-        &[("EDITOR", script.to_str().unwrap())],
-        "",
-    );
+    let run = edit_with(&scratch, &script, "");
     run.expect(1);
     assert!(
         run.stdout.contains("exited with status 3"),
@@ -190,12 +175,7 @@ fn a_config_changed_during_the_edit_is_not_overwritten() {
             "'{bin}' --profile work config set audience meanwhile; sed -i 's/cli-123/mine/' \"$1\""
         ),
     );
-    let run = in_terminal(
-        &scratch,
-        &["config", "edit"],
-        &[("EDITOR", script.to_str().unwrap())],
-        "",
-    );
+    let run = edit_with(&scratch, &script, "");
     run.expect(1);
     assert!(
         run.stdout.contains("changed while you were editing"),

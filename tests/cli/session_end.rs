@@ -189,13 +189,13 @@ fn a_refresh_token_past_its_end_is_expired_and_never_sent() {
         "no request to find out"
     );
 
-    // Before its end, the same file is refreshable, and a refresh is made.
+    // A moment before its end, the same file is refreshable.
     let status = run_at(&scratch, -TimeDelta::minutes(2), &["status", "--json"]);
     assert_eq!(status.expect(0).json()["state"], "refreshable");
 }
 
-#[test]
-fn the_warning_comes_once_an_hour_and_never_on_stdout() {
+/// A session on file at T whose refresh token ends in 5 h and access token in 6 h.
+fn ending_in_5h() -> (FakeServer, Scratch) {
     let server = provider_sending(json!({}));
     let scratch = Scratch::new();
     session_on_file(
@@ -204,6 +204,12 @@ fn the_warning_comes_once_an_hour_and_never_on_stdout() {
         TimeDelta::hours(6),
         TimeDelta::hours(5),
     );
+    (server, scratch)
+}
+
+#[test]
+fn the_warning_comes_once_an_hour_and_never_on_stdout() {
+    let (server, scratch) = ending_in_5h();
     let warned = |run: &Run| run.stderr.contains("the session of profile 'p' ends in");
 
     let first = run_at(&scratch, TimeDelta::zero(), &["token"]);
@@ -249,14 +255,7 @@ fn the_warning_comes_once_an_hour_and_never_on_stdout() {
 
 #[test]
 fn a_fifo_in_place_of_the_warning_record_does_not_hang_token() {
-    let server = provider_sending(json!({}));
-    let scratch = Scratch::new();
-    session_on_file(
-        &scratch,
-        &server.url,
-        TimeDelta::hours(6),
-        TimeDelta::hours(5),
-    );
+    let (_server, scratch) = ending_in_5h();
     let fifo = scratch.config_dir().join(".auth-p.warned");
     assert!(
         std::process::Command::new("mkfifo")
