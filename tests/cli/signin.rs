@@ -99,8 +99,9 @@ fn a_denied_sign_in_ends_both_logins_with_exit_5() {
     assert_eq!(device_requests(&provider), 1);
 }
 
-#[test]
-fn when_the_first_is_killed_the_second_starts_afresh() {
+/// The first login is stopped by `stop` while a second has joined it: the second then
+/// starts a device flow of its own, which the person approves.
+fn second_starts_afresh_when_the_first(stop: impl FnOnce(PendingLogin)) -> (Provider, Scratch) {
     let provider = Provider::start();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
@@ -108,7 +109,7 @@ fn when_the_first_is_killed_the_second_starts_afresh() {
     let mut second = scratch.start_login(&["--profile", "p"]);
     let old_code = first.user_code();
     assert_eq!(second.user_code(), old_code);
-    first.kill();
+    stop(first);
     let fresh = second.next_device()["user_code"]
         .as_str()
         .unwrap()
@@ -123,9 +124,26 @@ fn when_the_first_is_killed_the_second_starts_afresh() {
         "{}",
         second.stderr
     );
+    (provider, scratch)
+}
+
+#[test]
+fn when_the_first_is_interrupted_the_second_starts_afresh() {
+    second_starts_afresh_when_the_first(|first| {
+        // Ctrl-C: the first exits 130 and records no outcome.
+        let pid = first.child.id().to_string();
+        let int = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(int.success());
+        first.finish().expect(130);
+    });
+}
+
+#[test]
+fn when_the_first_is_killed_the_second_starts_afresh() {
+    let (provider, scratch) = second_starts_afresh_when_the_first(PendingLogin::kill);
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "bob");
 
-    // A third login now finds nothing waiting: the dead one's file is not joined.
+    // A later login finds nothing waiting and starts its own flow.
     let third = scratch.start_login(&["--profile", "p", "--force"]);
     assert_eq!(device_requests(&provider), 3);
     act_as_user(&provider.issuer, &third.user_code(), "alice", false);
