@@ -379,7 +379,10 @@ pub struct StatusArgs {
 pub enum ConfigCommand {
     /// Make NAME the active profile for later commands (or, with --here, in this directory)
     #[command(
-        after_help = "With --here, NAME goes in ./.keycard-profile instead of config.toml: every command run\n                      in this directory or below it uses NAME (unless --profile or KEYCARD_PROFILE says\n                      otherwise). Remove the file with `rm .keycard-profile`. The git and docker credential\n                      helpers ignore it: they answer by each profile's hosts."
+        after_help = "With --here, NAME goes in ./.keycard-profile instead of config.toml: every command\n\
+                      run in this directory or below it uses NAME (unless --profile or KEYCARD_PROFILE\n\
+                      says otherwise). Remove the file with `rm .keycard-profile`. The git and docker\n\
+                      credential helpers ignore it: they answer by each profile's hosts."
     )]
     Use {
         /// Profile name
