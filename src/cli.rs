@@ -14,7 +14,7 @@ Exit status: 0 success, 1 error, 2 bad usage, 3 not signed in, 4 provider unreac
 5 login denied or expired, 126/127 exec: command not runnable/not found, 130 interrupted.
 
 Examples:
-  keycard config add work --issuer https://id.example.com --client-id my-cli
+  keycard config add work --preset github --client-id YOUR_CLIENT_ID
   keycard login --no-browser
   keycard status
   curl -H \"Authorization: Bearer $(keycard token)\" https://api.example.com/";
@@ -88,7 +88,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  keycard login\n  keycard login --no-browser --profile prod\n  \
                             keycard login --no-browser --qr\n  \
-                            keycard login --issuer https://id.example.com --client-id my-cli --scope openid"
+                            keycard login --issuer https://id.example.com --client-id YOUR_CLIENT_ID --scope openid"
     )]
     Login(LoginArgs),
 
@@ -408,11 +408,13 @@ pub enum ConfigCommand {
 
     /// Add a profile, from scratch or from a preset
     #[command(
-        after_help = "Examples:\n  keycard config add work --issuer https://id.example.com --client-id my-cli\n  \
-                            keycard config add work --preset okta --var domain=acme.okta.com --client-id 0oa1b2c3\n  \
-                            keycard config add gh --client-id Iv1.abc --scope repo \\\n    \
-                            --device-authorization-endpoint https://github.com/login/device/code \\\n    \
-                            --token-endpoint https://github.com/login/oauth/access_token"
+        after_help = "Examples:\n  keycard config add gh --preset github --client-id YOUR_CLIENT_ID\n  \
+                            keycard config add work --preset okta --var domain=acme.okta.com --var server=org \\\n    \
+                            --client-id YOUR_CLIENT_ID\n  \
+                            keycard config add work --issuer https://id.example.com --client-id YOUR_CLIENT_ID\n  \
+                            keycard config add dot --client-id YOUR_CLIENT_ID \\\n    \
+                            --device-authorization-endpoint https://auth.example.com/o/device-authorization/ \\\n    \
+                            --token-endpoint https://auth.example.com/o/token/"
     )]
     Add(AddArgs),
 

@@ -5,6 +5,7 @@
 
 use crate::exit;
 use crate::fsio;
+use crate::hint;
 use crate::hosts::Host;
 use crate::http;
 use crate::paths::{Paths, ProfileName};
@@ -314,14 +315,19 @@ impl Config {
         if let Source::File(path) = source
             && self.profile(&name).is_none()
         {
+            // Exit 3, as for a missing profile named any other way.
             return Err(exit::fail(
-                exit::Code::Failure,
+                exit::Code::NotSignedIn,
                 format!(
                     "{} names profile '{name}', which is not in {} (profiles: {}); fix or \
-                     remove that file, or add the profile with `keycard config add {name}`",
+                     remove that file, or add the profile with `{}`",
                     path.display(),
                     self.path.display(),
-                    self.profile_names().collect::<Vec<_>>().join(", ")
+                    self.profile_names().collect::<Vec<_>>().join(", "),
+                    crate::hint::no_profile(
+                        "config add",
+                        &format!("{name} --preset PRESET --client-id ID")
+                    )
                 ),
             ));
         }
@@ -330,8 +336,14 @@ impl Config {
 
     /// The profile or an error that says how to create it.
     pub fn require(&self, name: &ProfileName) -> Result<&Profile> {
-        self.profile(name)
-            .ok_or_else(|| exit::usage(self.no_such_profile(name)))
+        self.profile(name).ok_or_else(|| self.missing(name))
+    }
+
+    /// The error for a profile that does not exist, the same from every command: exit 3,
+    /// "not signed in" (SPEC: a missing config is exit 3 for `status`, and a profile that
+    /// does not exist has no session to use), saying how to add it.
+    pub fn missing(&self, name: &ProfileName) -> anyhow::Error {
+        exit::fail(exit::Code::NotSignedIn, self.no_such_profile(name))
     }
 
     /// The existing profile `name` was probably meant to be ("prdo" for "prod").
@@ -347,20 +359,26 @@ impl Config {
     /// "no profile named 'prdo'; did you mean 'prod'? ..." with the way out.
     pub fn no_such_profile(&self, name: &ProfileName) -> String {
         let known: Vec<&str> = self.profile_names().collect();
+        // Both ways to add one: a preset for a well-known provider, an issuer for any.
+        let add = format!(
+            "add it with `{}` (see `{}`) or `{}`",
+            hint::no_profile(
+                "config add",
+                &format!("{name} --preset PRESET --client-id ID")
+            ),
+            hint::no_profile("config presets", ""),
+            hint::no_profile("config add", &format!("{name} --issuer URL --client-id ID")),
+        );
         match (self.closest(name), known.is_empty()) {
             (Some(k), _) => format!(
-                "no profile named '{name}'; did you mean '{k}'? (profiles: {})",
+                "no profile named '{name}'; did you mean '{k}'? (profiles: {}); or {add}",
                 known.join(", ")
             ),
             (None, false) => format!(
-                "no profile named '{name}' (profiles: {}); add it with \
-                 `keycard config add {name} --issuer URL --client-id ID`",
+                "no profile named '{name}' (profiles: {}); {add}",
                 known.join(", ")
             ),
-            (None, true) => format!(
-                "no profile named '{name}'; add it with \
-                 `keycard config add {name} --issuer URL --client-id ID`"
-            ),
+            (None, true) => format!("no profile named '{name}'; {add}"),
         }
     }
 

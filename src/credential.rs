@@ -9,6 +9,7 @@
 use crate::config::{Config, GitAuth, check_username};
 use crate::env::Env;
 use crate::exit::{self, Code};
+use crate::hint;
 use crate::hosts::Host;
 use crate::paths::ProfileName;
 use crate::secret::Secret;
@@ -43,11 +44,15 @@ pub fn fetch(env: &Env, config: &Config, name: &ProfileName) -> Result<Credentia
     if tokens.access_token.expose().contains(['\n', '\r', '\0']) {
         anyhow::bail!(
             "the access token of profile '{name}' contains a line break, which git and docker \
-             cannot take; sign in again with `keycard login --profile {name}`"
+             cannot take; sign in again with `{}`",
+            hint::for_profile("login", name, "")
         );
     }
     let username = check_username(profile.username()).map_err(|e| {
-        anyhow::anyhow!("profile '{name}': {e:#}; fix it with `keycard --profile {name} config set username NAME`")
+        anyhow::anyhow!(
+            "profile '{name}': {e:#}; fix it with `{}`",
+            hint::for_profile("config set", name, "username NAME")
+        )
     })?;
     Ok(Credential {
         username: username.to_string(),
@@ -80,7 +85,8 @@ fn owner(config: &Config, host: &Host, only: Option<&ProfileName>) -> Result<Opt
             Code::Failure,
             format!(
                 "profiles '{first}' and '{second}' both list {host} in their hosts; remove it from \
-                 one of them (`keycard --profile {second} config set hosts \"...\"`)"
+                 one of them (`{}`)",
+                hint::for_profile("config set", second, "hosts \"...\"")
             ),
         )),
     }
@@ -99,7 +105,8 @@ pub fn listed_hosts(config: &Config, name: &ProfileName) -> Vec<Host> {
             Ok(host) => Some(host),
             Err(e) => {
                 ui::warn(&format!(
-                    "profile '{name}': {e:#}; fix it with `keycard --profile {name} config set hosts \"...\"`"
+                    "profile '{name}': {e:#}; fix it with `{}`",
+                    hint::for_profile("config set", name, "hosts \"...\"")
                 ));
                 None
             }

@@ -1,4 +1,5 @@
-//! Who is signed in, read from the ID token's claims.
+//! Who is signed in, read from the ID token's claims (or, for a provider without ID
+//! tokens such as GitHub, from its userinfo answer at sign-in).
 //!
 //! The signature is not checked: the token came straight from the token endpoint over a
 //! TLS (or loopback) connection keycard opened itself, which OpenID Connect Core §3.1.3.7
@@ -16,19 +17,25 @@ pub struct Identity {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// GitHub's user name (`login` in `GET /user`), which is how GitHub users know
+    /// themselves; OpenID providers leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
 }
 
 impl Identity {
-    /// The most recognisable name: email, else a username or name, else the subject.
+    /// The most recognisable name: a GitHub login, else email, else a username or name,
+    /// else the subject.
     pub fn display(&self) -> Option<&str> {
-        self.email
+        self.login
             .as_deref()
+            .or(self.email.as_deref())
             .or(self.name.as_deref())
             .or(self.sub.as_deref())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sub.is_none() && self.email.is_none() && self.name.is_none()
+        self.sub.is_none() && self.email.is_none() && self.name.is_none() && self.login.is_none()
     }
 }
 
@@ -53,6 +60,24 @@ pub fn from_id_token(jwt: &str) -> Identity {
         sub: text("sub"),
         email: text("email"),
         name: text("name").or_else(|| text("preferred_username")),
+        login: None,
+    }
+}
+
+/// The identity in a userinfo answer: OpenID's claims, or GitHub's `GET /user` (`login`,
+/// a numeric `id`, `name` and `email`, either of which may be null).
+pub fn from_userinfo(claims: &Map<String, Value>) -> Identity {
+    let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_string);
+    let id = match claims.get("id") {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    Identity {
+        sub: text("sub").or(id),
+        email: text("email"),
+        name: text("name").or_else(|| text("preferred_username")),
+        login: text("login"),
     }
 }
 
@@ -77,6 +102,18 @@ mod tests {
     fn falls_back_to_preferred_username() {
         let id = from_id_token(&jwt(r#"{"sub":"u1","preferred_username":"alice"}"#));
         assert_eq!(id.display(), Some("alice"));
+    }
+
+    #[test]
+    fn a_github_user_is_shown_by_login() {
+        let user: Map<String, Value> = serde_json::from_str(
+            r#"{"login":"octocat","id":583231,"name":null,"email":"octo@example.com"}"#,
+        )
+        .unwrap();
+        let id = from_userinfo(&user);
+        assert_eq!(id.display(), Some("octocat"));
+        assert_eq!(id.sub.as_deref(), Some("583231"));
+        assert_eq!(id.name, None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod env;
 mod exit;
 mod expiry;
 mod fsio;
+mod hint;
 mod hosts;
 mod http;
 mod identity;
@@ -107,7 +108,13 @@ fn parse_command_line() -> Result<cli::Cli, clap::Error> {
     if docker {
         args.splice(0..1, ["keycard".into(), "docker-credential".into()]);
     }
-    cli::Cli::try_parse_from(args)
+    let cli = cli::Cli::try_parse_from(&args)?;
+    hint::remember(
+        &args,
+        cli.global.config_dir.as_deref(),
+        cli.global.profile.as_deref(),
+    );
+    Ok(cli)
 }
 
 /// Colour only for terminals, never under CI or NO_COLOR, unless `--color always`.
@@ -136,7 +143,9 @@ fn set_colors(choice: cli::ColorChoice) {
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
     // Leaves: no keycard imports at all.
-    &["cli", "exit", "expiry", "fsio", "qr", "secret", "text"],
+    &[
+        "cli", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
+    ],
     // Rules about paths, URLs and signals.
     &["paths", "signals", "url_rules"],
     // Values and transport that know no configuration.

@@ -8,6 +8,7 @@
 //! `keycard` client belongs to the test provider in this repository.
 
 use crate::exit;
+use crate::hint;
 use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Table, Value};
@@ -29,7 +30,20 @@ pub struct Preset {
     pub description: String,
     pub needs_client_secret: bool,
     pub vars: Vec<Var>,
+    derived: Vec<Derived>,
     profile: Table,
+}
+
+/// A value the preset works out from a variable (`[derived.NAME]`): `cases` maps the
+/// variable's value to the result, `otherwise` (with `{var}`s) covers the rest. GitHub's
+/// API is `https://api.github.com` for github.com and `{base}/api/v3` for a GitHub
+/// Enterprise Server; Okta's org authorization server has no `/oauth2/{server}` path.
+#[derive(Debug, Clone)]
+struct Derived {
+    name: String,
+    from: String,
+    cases: Vec<(String, String)>,
+    otherwise: String,
 }
 
 #[derive(Debug, Clone)]
@@ -54,8 +68,9 @@ pub fn find(name: &str) -> Result<Preset> {
     match SOURCES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
         Some((n, source)) => parse(n, source),
         None => Err(exit::usage(format!(
-            "no preset named '{name}'; presets are: {} (see `keycard config presets`)",
-            names().join(", ")
+            "no preset named '{name}'; presets are: {} (see `{}`)",
+            names().join(", "),
+            hint::no_profile("config presets", "")
         ))),
     }
 }
@@ -88,6 +103,28 @@ fn parse(name: &'static str, source: &str) -> Result<Preset> {
             });
         }
     }
+    let mut derived = Vec::new();
+    if let Some(table) = doc.get("derived").and_then(Item::as_table_like) {
+        for (var, spec) in table.iter() {
+            let spec = spec.as_table_like().with_context(broken)?;
+            let text = |key: &str| spec.get(key).and_then(Item::as_str).map(str::to_string);
+            let cases = spec
+                .get("cases")
+                .and_then(Item::as_table_like)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            derived.push(Derived {
+                name: var.to_string(),
+                from: text("from").with_context(broken)?,
+                cases,
+                otherwise: text("otherwise").with_context(broken)?,
+            });
+        }
+    }
     let profile = doc
         .get("profile")
         .and_then(Item::as_table)
@@ -98,6 +135,7 @@ fn parse(name: &'static str, source: &str) -> Result<Preset> {
         description,
         needs_client_secret,
         vars,
+        derived,
         profile,
     })
 }
@@ -156,6 +194,19 @@ impl Preset {
             let value = value.trim_end_matches('/').to_string();
             self.check_var(&var.name, &value)?;
             values.push((var.name.clone(), value));
+        }
+        for d in &self.derived {
+            let from = values
+                .iter()
+                .find(|(n, _)| *n == d.from)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            let value = d
+                .cases
+                .iter()
+                .find(|(case, _)| case.eq_ignore_ascii_case(from))
+                .map_or_else(|| substitute(&d.otherwise, &values), |(_, v)| v.clone());
+            values.push((d.name.clone(), value));
         }
         let mut table = self.profile.clone();
         for (_, item) in table.iter_mut() {
@@ -324,6 +375,75 @@ mod tests {
             t["token_endpoint"].as_str(),
             Some("https://acme.okta.com/oauth2/default/v1/token")
         );
+    }
+
+    #[test]
+    fn okta_org_authorization_server_has_no_server_in_its_paths() {
+        let okta = find("okta").unwrap();
+        let org = okta
+            .instantiate(&[
+                ("domain".into(), "acme.okta.com".into()),
+                ("server".into(), "org".into()),
+            ])
+            .unwrap();
+        assert_eq!(org["issuer"].as_str(), Some("https://acme.okta.com"));
+        for (key, path) in [
+            ("device_authorization_endpoint", "device/authorize"),
+            ("token_endpoint", "token"),
+            ("revocation_endpoint", "revoke"),
+            ("userinfo_endpoint", "userinfo"),
+        ] {
+            assert_eq!(
+                org[key].as_str(),
+                Some(format!("https://acme.okta.com/oauth2/v1/{path}").as_str()),
+                "{key}"
+            );
+        }
+        let custom = okta
+            .instantiate(&[
+                ("domain".into(), "acme.okta.com".into()),
+                ("server".into(), "aus1x".into()),
+            ])
+            .unwrap();
+        assert_eq!(
+            custom["issuer"].as_str(),
+            Some("https://acme.okta.com/oauth2/aus1x")
+        );
+        assert_eq!(
+            custom["revocation_endpoint"].as_str(),
+            Some("https://acme.okta.com/oauth2/aus1x/v1/revoke")
+        );
+    }
+
+    #[test]
+    fn github_user_api_is_api_github_com_or_the_servers_api_v3() {
+        let gh = find("github").unwrap();
+        let dotcom = gh.instantiate(&[]).unwrap();
+        assert_eq!(
+            dotcom["userinfo_endpoint"].as_str(),
+            Some("https://api.github.com/user")
+        );
+        let ghes = gh
+            .instantiate(&[("base".into(), "https://ghe.example.com/".into())])
+            .unwrap();
+        assert_eq!(
+            ghes["userinfo_endpoint"].as_str(),
+            Some("https://ghe.example.com/api/v3/user")
+        );
+    }
+
+    #[test]
+    fn keycloak_does_not_ask_for_offline_tokens() {
+        let kc = find("keycloak").unwrap();
+        let t = kc
+            .instantiate(&[
+                ("base".into(), "https://sso.example.com".into()),
+                ("realm".into(), "acme".into()),
+            ])
+            .unwrap();
+        let scopes = t["scopes"].to_string();
+        assert!(!scopes.contains("offline_access"), "{scopes}");
+        assert!(scopes.contains("openid"), "{scopes}");
     }
 
     #[test]

@@ -97,8 +97,9 @@ fn read(path: &Path, mut file: std::fs::File) -> Result<ProfileName> {
     let text = String::from_utf8_lossy(&bytes);
     ProfileName::parse(text.trim()).with_context(|| {
         format!(
-            "{} must hold one profile name (write it with `keycard config use NAME --here`)",
-            path.display()
+            "{} must hold one profile name (write it with `{}`)",
+            path.display(),
+            crate::hint::no_profile("config use", "NAME --here")
         )
     })
 }

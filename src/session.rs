@@ -13,6 +13,7 @@ use crate::config_update;
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::expiry::{self, EXPIRY_MARGIN};
+use crate::hint;
 use crate::http::Http;
 use crate::identity;
 use crate::lock;
@@ -44,7 +45,7 @@ pub fn fresh_tokens(
     name: &ProfileName,
     need: Need,
 ) -> Result<TokenState> {
-    let tokens = usable_tokens(env, config, name, need)?;
+    let tokens = renew(env, config, name, need, None)?;
     warn_if_session_ends_soon(env, config, name, &tokens);
     Ok(tokens)
 }
@@ -86,21 +87,68 @@ fn warn_if_session_ends_soon(env: &Env, config: &Config, name: &ProfileName, tok
     let _ = crate::fsio::write_private(&marker, format!("{}\n", now.to_rfc3339()).as_bytes());
     ui::warn(&format!(
         "the session of profile '{name}' ends in {} ({}); sign in again before then with \
-         `keycard login --profile {name} --force`",
+         `{}`",
         ui::human_duration(left),
         tokens
             .session_expires_at
             .map(|end| end.format("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        hint::for_profile("login", name, "--force")
     ));
 }
 
-/// `fresh_tokens` without the warning.
-fn usable_tokens(env: &Env, config: &Config, name: &ProfileName, need: Need) -> Result<TokenState> {
+/// New tokens after the provider rejected the access token `rejected` (userinfo said
+/// 401): a refresh, unless another keycard replaced the token meanwhile. `None` when
+/// the session has no refresh token to try. A refresh refused with `invalid_grant`
+/// marks the session refused in the token file, as `fresh_tokens` does.
+pub fn replace_rejected(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    rejected: &TokenState,
+) -> Result<Option<TokenState>> {
+    if rejected.refresh_token.is_none() {
+        return Ok(None);
+    }
+    renew(
+        env,
+        config,
+        name,
+        Need::default(),
+        Some(rejected.access_token.expose()),
+    )
+    .map(Some)
+}
+
+fn renew(
+    env: &Env,
+    config: &Config,
+    name: &ProfileName,
+    need: Need,
+    rejected: Option<&str>,
+) -> Result<TokenState> {
     let min_ttl = need.min_ttl;
     let path = env.paths.token_file(name);
+    let usable = |tokens: &TokenState| {
+        good_enough(tokens, env.clock.now(), need) && rejected != Some(tokens.access_token.expose())
+    };
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), need) {
+    if let Some(at) = tokens.refused_at {
+        // Asking again would only be refused again.
+        return Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "the provider refused the session of profile '{name}' at {} ({}); run `{}`",
+                at.format("%Y-%m-%d %H:%M UTC"),
+                tokens
+                    .refused_reason
+                    .as_deref()
+                    .map_or("".into(), crate::text::one_line),
+                hint::for_profile("login", name, "")
+            ),
+        ));
+    }
+    if usable(&tokens) {
         return Ok(tokens);
     }
     if tokens.refresh_token.is_none() {
@@ -115,7 +163,7 @@ fn usable_tokens(env: &Env, config: &Config, name: &ProfileName, need: Need) -> 
     let timeout = config.profile(name).and_then(|p| p.timeout);
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(timeout))?;
     let tokens = read(env, config, name)?;
-    if good_enough(&tokens, env.clock.now(), need) {
+    if usable(&tokens) {
         // Another keycard refreshed while we waited for the lock.
         return Ok(tokens);
     }
@@ -130,11 +178,17 @@ fn usable_tokens(env: &Env, config: &Config, name: &ProfileName, need: Need) -> 
             let endpoint = endpoint_after_login(env, &http, profile, name, &tokens, After::Token)?;
             let endpoint = endpoint.ok_or_else(|| {
                 exit::usage(format!(
-                    "no token endpoint is known for profile '{name}'; set it with \
-                     `keycard --profile {name} config set token_endpoint URL`"
+                    "no token endpoint is known for profile '{name}'; set it with `{}`",
+                    hint::for_profile("config set", name, "token_endpoint URL")
                 ))
             })?;
-            token::refresh(&http, &endpoint, &client, refresh_token.expose())
+            token::refresh(
+                &http,
+                &endpoint,
+                &client,
+                refresh_token.expose(),
+                name.as_str(),
+            )
         };
         let cached_endpoint = provider.token_endpoint.is_none() && provider.discovered.is_some();
         let resp = match refresh_with(&provider) {
@@ -168,7 +222,8 @@ fn usable_tokens(env: &Env, config: &Config, name: &ProfileName, need: Need) -> 
                     Code::NotSignedIn,
                     format!(
                         "the ID token of profile '{name}' has expired and the provider issues \
-                         no new one on refresh; run `keycard login --profile {name}`"
+                         no new one on refresh; run `{login}`",
+                        login = hint::for_profile("login", name, "")
                     ),
                 ));
             }
@@ -188,12 +243,27 @@ fn usable_tokens(env: &Env, config: &Config, name: &ProfileName, need: Need) -> 
             }
             Ok(fresh)
         }
-        Err(e) if exit::code_of(&e) == Code::NotSignedIn => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "{e:#}; profile '{name}' must sign in again: run `keycard login --profile {name}`"
-            ),
-        )),
+        Err(e) if exit::code_of(&e) == Code::NotSignedIn => {
+            // The provider refused the session: say so in the file (still under the lock),
+            // so that `status` calls it expired and `login` needs no --force. The tokens
+            // stay until the user signs in again or out (SPEC "Tokens and refresh").
+            // What the provider said ("invalid_grant: ..."), the root of the error.
+            let refused = TokenState {
+                refused_at: Some(now),
+                refused_reason: Some(e.root_cause().to_string()),
+                ..tokens
+            };
+            if let Err(w) = state::save(&path, &refused) {
+                ui::warn(&format!("could not record the refused session: {w:#}"));
+            }
+            Err(exit::fail(
+                Code::NotSignedIn,
+                format!(
+                    "{e:#}; profile '{name}' must sign in again: run `{}`",
+                    hint::for_profile("login", name, "")
+                ),
+            ))
+        }
         Err(e) if exit::code_of(&e) == Code::Network => match tokens.time_left(now) {
             Some(left) if left > TimeDelta::zero() => {
                 ui::warn(&format!(
@@ -225,12 +295,13 @@ fn read(env: &Env, config: &Config, name: &ProfileName) -> Result<TokenState> {
             }
             Ok(stored.tokens)
         }
-        None if config.profile(name).is_none() => {
-            Err(exit::fail(Code::NotSignedIn, config.no_such_profile(name)))
-        }
+        None if config.profile(name).is_none() => Err(config.missing(name)),
         None => Err(exit::fail(
             Code::NotSignedIn,
-            format!("not signed in to profile '{name}'; run `keycard login --profile {name}`"),
+            format!(
+                "not signed in to profile '{name}'; run `{login}`",
+                login = hint::for_profile("login", name, "")
+            ),
         )),
     }
 }
@@ -289,8 +360,9 @@ fn session_ended(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<To
         Some(left) if left > TimeDelta::zero() && !tokens.clock_went_back(now) => {
             ui::warn(&format!(
                 "the session of profile '{name}' ended at {ended} and its access token expires \
-                 in {}; run `keycard login --profile {name}`",
-                ui::human_duration(left)
+                 in {}; run `{}`",
+                ui::human_duration(left),
+                hint::for_profile("login", name, "")
             ));
             Ok(tokens)
         }
@@ -298,7 +370,8 @@ fn session_ended(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<To
             Code::NotSignedIn,
             format!(
                 "the session of profile '{name}' ended at {ended} (the provider gave its refresh \
-                 token until then); run `keycard login --profile {name}`"
+                 token until then); run `{}`",
+                hint::for_profile("login", name, "")
             ),
         )),
     }
@@ -314,8 +387,9 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
             format!(
                 "profile '{name}' was signed in at {}, which is later than the system clock \
                  says it is now: the clock went back, so keycard cannot tell whether the token \
-                 still works; fix the clock or run `keycard login --profile {name}`",
-                tokens.issued_at.format("%Y-%m-%d %H:%M UTC")
+                 still works; fix the clock or run `{login}`",
+                tokens.issued_at.format("%Y-%m-%d %H:%M UTC"),
+                login = hint::for_profile("login", name, "")
             ),
         ));
     }
@@ -323,8 +397,9 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
     if left > TimeDelta::zero() {
         ui::warn(&format!(
             "profile '{name}' has no refresh token and its access token expires in {}; \
-             run `keycard login --profile {name}` for a new one",
-            ui::human_duration(left)
+             run `{login}` for a new one",
+            ui::human_duration(left),
+            login = hint::for_profile("login", name, "")
         ));
         return Ok(tokens);
     }
@@ -332,7 +407,8 @@ fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> R
         Code::NotSignedIn,
         format!(
             "the session of profile '{name}' has expired and cannot be refreshed (the provider \
-             gave no refresh token); run `keycard login --profile {name}`"
+             gave no refresh token); run `{login}`",
+            login = hint::for_profile("login", name, "")
         ),
     ))
 }

@@ -3,6 +3,7 @@
 use crate::exit::{self, Code};
 use crate::expiry;
 use crate::fsio;
+use crate::hint;
 use crate::identity::{self, Identity};
 use crate::oauth::TokenResponse;
 use crate::secret::Secret;
@@ -44,6 +45,15 @@ pub struct TokenState {
     /// When the person last authenticated at the provider (the ID token's `auth_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<DateTime<Utc>>,
+    /// When the provider refused this session: a refresh answered `invalid_grant` (after
+    /// it forgot its grants, a revocation, an idle timeout). The session then counts as
+    /// `expired`, and `login` signs in again without `--force`; a new sign-in writes a
+    /// file without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_at: Option<DateTime<Utc>>,
+    /// What the provider said when it refused the session, for `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_reason: Option<String>,
 }
 
 /// What a session is good for right now (SPEC "status").
@@ -98,6 +108,8 @@ impl TokenState {
             identity,
             session_expires_at,
             auth_time,
+            refused_at: None,
+            refused_reason: None,
         };
         (tokens, warning)
     }
@@ -142,6 +154,9 @@ impl TokenState {
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> SessionState {
+        if self.refused_at.is_some() {
+            return SessionState::Expired;
+        }
         match self.usable_for(now) {
             None => SessionState::Valid,
             Some(left) if left > TimeDelta::zero() => SessionState::Valid,
@@ -223,8 +238,9 @@ pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
         Ok(Found::Damaged(exit::fail(
             Code::NotSignedIn,
             format!(
-                "{} is damaged ({why}); run `keycard login --profile {profile}` to replace it",
-                path.display()
+                "{} is damaged ({why}); run `{}` to replace it",
+                path.display(),
+                hint::for_profile("login", &profile, "")
             ),
         )))
     };
@@ -376,6 +392,24 @@ mod tests {
             };
             assert_eq!(session_end(&resp, at(0)), end, "{secs:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_session_is_expired_whatever_its_times_say() {
+        let mut t = tokens(Some(3600), true);
+        t.refused_at = Some(at(10));
+        t.refused_reason = Some("invalid_grant: grant request is invalid".into());
+        assert_eq!(t.state(at(20)), SessionState::Expired);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: TokenState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.refused_at, Some(at(10)));
+        assert_eq!(
+            back.refresh_token.unwrap().expose(),
+            "rt",
+            "nothing else is lost"
+        );
+        let fresh = tokens(Some(3600), true);
+        assert!(!serde_json::to_string(&fresh).unwrap().contains("refused"));
     }
 
     #[test]

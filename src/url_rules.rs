@@ -2,6 +2,7 @@
 //! never a URL that carries credentials.
 
 use crate::exit;
+use crate::hint;
 use anyhow::Result;
 
 /// `localhost`, `127.0.0.0/8` and `[::1]`: the only hosts plain http may reach, and
@@ -17,8 +18,23 @@ pub fn is_loopback(url: &url::Url) -> bool {
 
 /// Endpoints must be `https://`, except on loopback where a local server has no TLS.
 pub fn check_endpoint(name: &str, raw: &str) -> Result<url::Url> {
-    let url = url::Url::parse(raw)
-        .map_err(|e| exit::usage(format!("{name} {raw:?} is not a valid URL: {e}")))?;
+    let url = url::Url::parse(raw).map_err(|e| {
+        let (what, example) = match name {
+            "issuer" => ("an issuer", "https://login.example.com/realms/acme"),
+            _ => ("it", "https://id.example.com/oauth2/token"),
+        };
+        let preset = match name {
+            "issuer" => format!(
+                "; for a well-known provider, use --preset instead (see `{}`)",
+                hint::no_profile("config presets", "")
+            ),
+            _ => String::new(),
+        };
+        exit::usage(format!(
+            "{name} {raw:?} is not a URL ({e}): {what} is an https:// URL such as \
+             {example}{preset}"
+        ))
+    })?;
     // Credentials in a URL would be printed wherever the URL is (-v, error messages).
     if !url.username().is_empty() || url.password().is_some() {
         return Err(exit::usage(format!(

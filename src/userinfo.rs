@@ -1,9 +1,14 @@
 //! The provider's userinfo endpoint (OIDC Core §5.3): who the provider says the session
-//! belongs to. `whoami` shows the claims; `status --check` only asks whether it answers.
+//! belongs to. `whoami` shows the claims; `status --check` only asks whether it answers;
+//! `login` records who signed in when the provider sends no ID token. GitHub's
+//! `GET /user` serves the same purpose and is used the same way (GitHub takes the token
+//! as `Authorization: Bearer`, docs.github.com/rest/authentication/
+//! authenticating-to-the-rest-api).
 
 use crate::config::Config;
 use crate::env::Env;
 use crate::exit::{self, Code};
+use crate::hint;
 use crate::http::Http;
 use crate::identity;
 use crate::oauth::discovery::After;
@@ -14,7 +19,10 @@ use anyhow::Result;
 use serde_json::{Map, Value};
 
 /// The claims the provider's userinfo endpoint returns for `tokens`, or `None` when the
-/// provider offers no userinfo endpoint. A rejected access token is exit 3.
+/// provider offers no userinfo endpoint. An access token the endpoint rejects is
+/// refreshed once (another keycard may have replaced it, or the provider revoked it
+/// early); a session the provider refuses altogether is exit 3, and recorded as refused
+/// by `session`.
 pub fn claims(
     env: &Env,
     config: &Config,
@@ -23,31 +31,38 @@ pub fn claims(
 ) -> Result<Option<Map<String, Value>>> {
     let provider = session::provider_profile(config, name, tokens);
     let http = Http::with(provider.http_options(), env.verbose)?;
-    let userinfo =
-        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Userinfo)?;
-    userinfo
-        .map(|url| from_userinfo(&http, &url, tokens.access_token.expose(), name))
-        .transpose()
+    let Some(url) =
+        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Userinfo)?
+    else {
+        return Ok(None);
+    };
+    let status = match fetch(&http, &url, tokens.access_token.expose())? {
+        Answer::Claims(claims) => return Ok(Some(claims)),
+        Answer::Rejected(status) => status,
+    };
+    let Some(fresh) = session::replace_rejected(env, config, name, tokens)? else {
+        return Err(rejected(&url, status, name));
+    };
+    match fetch(&http, &url, fresh.access_token.expose())? {
+        Answer::Claims(claims) => Ok(Some(claims)),
+        Answer::Rejected(status) => Err(rejected(&url, status, name)),
+    }
 }
 
-fn from_userinfo(
-    http: &Http,
-    url: &str,
-    access_token: &str,
-    name: &ProfileName,
-) -> Result<Map<String, Value>> {
+/// What the endpoint said about one access token.
+#[derive(Debug)]
+pub enum Answer {
+    Claims(Map<String, Value>),
+    /// 401 or 403: the provider does not (or no longer) accept the token.
+    Rejected(u16),
+}
+
+/// Asks `url` about `access_token`. Other failures are errors: exit 4 for a server that
+/// cannot be reached or answers garbage.
+pub fn fetch(http: &Http, url: &str, access_token: &str) -> Result<Answer> {
     let reply = http.get(url, Some(access_token))?;
     match reply.status {
-        401 | 403 => {
-            return Err(exit::fail(
-                Code::NotSignedIn,
-                format!(
-                    "{url} rejected the access token of profile '{name}' (HTTP {}); \
-                     run `keycard login --profile {name}`",
-                    reply.status
-                ),
-            ));
-        }
+        401 | 403 => return Ok(Answer::Rejected(reply.status)),
         s if !(200..300).contains(&s) => {
             return Err(exit::network(format!("{url} answered HTTP {s}")));
         }
@@ -57,7 +72,18 @@ fn from_userinfo(
     if reply.content_type.starts_with("application/jwt") {
         let text = String::from_utf8_lossy(&reply.body);
         return identity::claims(text.trim())
+            .map(Answer::Claims)
             .ok_or_else(|| exit::network(format!("{url} sent a JWT keycard cannot read")));
     }
-    reply.fields()
+    reply.fields().map(Answer::Claims)
+}
+
+fn rejected(url: &str, status: u16, name: &ProfileName) -> anyhow::Error {
+    exit::fail(
+        Code::NotSignedIn,
+        format!(
+            "{url} rejected the access token of profile '{name}' (HTTP {status}); run `{}`",
+            hint::for_profile("login", name, "")
+        ),
+    )
 }

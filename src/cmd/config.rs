@@ -104,7 +104,11 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
     if names.is_empty() {
         ui::info(
             env,
-            "No profiles yet. Add one with `keycard config add NAME --issuer URL --client-id ID`.",
+            &format!(
+                "No profiles yet. Add one with `{}` or `{}`.",
+                crate::hint::no_profile("config add", "NAME --preset PRESET --client-id ID"),
+                crate::hint::no_profile("config add", "NAME --issuer URL --client-id ID")
+            ),
         );
         return Ok(());
     }
@@ -227,7 +231,10 @@ fn add(args: AddArgs, env: &Env) -> Result<()> {
     let active = if activate { " and made it active" } else { "" };
     ui::info(
         env,
-        &format!("Added profile '{name}'{active}. Sign in with `keycard login --profile {name}`."),
+        &format!(
+            "Added profile '{name}'{active}. Sign in with `{}`.",
+            crate::hint::for_profile("login", &name, "")
+        ),
     );
     Ok(())
 }
@@ -243,7 +250,8 @@ fn add_to(
 ) -> Result<bool> {
     if config.profile(name).is_some() {
         return Err(exit::usage(format!(
-            "profile '{name}' already exists; change it with `keycard --profile {name} config set KEY VALUE` or remove it first"
+            "profile '{name}' already exists; change it with `{}` or remove it first",
+            crate::hint::for_profile("config set", &name, "KEY VALUE")
         )));
     }
     let table = edit.profile_mut(name)?;
@@ -317,7 +325,13 @@ fn list_presets(env: &Env) -> Result<()> {
     }
     ui::info(
         env,
-        "\nUse one with `keycard config add NAME --preset PRESET --var KEY=VALUE --client-id ID`.",
+        &format!(
+            "\nUse one with `{}`.",
+            crate::hint::no_profile(
+                "config add",
+                "NAME --preset PRESET --var KEY=VALUE --client-id ID"
+            )
+        ),
     );
     Ok(())
 }
@@ -401,10 +415,17 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
         // `config set` creates a profile, like `git config`; a typo of an existing one
         // should not silently become a new profile.
         if is_new && let Some(meant) = config.closest(&name) {
-            return Err(exit::usage(format!(
-                "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
-                 use `keycard config add {name}`)"
-            )));
+            return Err(exit::fail(
+                exit::Code::NotSignedIn,
+                format!(
+                    "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
+                     use `{}`)",
+                    crate::hint::no_profile(
+                        "config add",
+                        &format!("{name} --preset PRESET --client-id ID")
+                    )
+                ),
+            ));
         }
         edit.set_key(&name, key, value)?;
         if is_new && config.active().is_none() {

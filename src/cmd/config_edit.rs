@@ -9,6 +9,7 @@ use crate::config::{self, Config, Invalid, check_username, parse_seconds, parse_
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::fsio;
+use crate::hint;
 use crate::hosts::Host;
 use crate::lock;
 use crate::signals;
@@ -25,7 +26,8 @@ pub fn run(env: &Env) -> Result<()> {
             Code::Failure,
             format!(
                 "`config edit` opens an editor and needs a terminal; without one, change \
-                 settings with `keycard config set KEY VALUE` or edit {} directly",
+                 settings with `{}` or edit {} directly",
+                hint::command("config set", "KEY VALUE"),
                 config_path.display()
             ),
         ));
@@ -190,8 +192,9 @@ fn replace(env: &Env, config_path: &Path, original: &str, edited: &str, copy: &P
             Code::Failure,
             format!(
                 "config.toml changed while you were editing it; nothing was saved, and your \
-                 edit is kept in {}: run `keycard config edit` again and copy your changes over",
-                copy.display()
+                 edit is kept in {}: run `{}` again and copy your changes over",
+                copy.display(),
+                hint::no_profile("config edit", "")
             ),
         ));
     }

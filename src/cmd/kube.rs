@@ -35,7 +35,8 @@ fn requested_api_version(exec_info: Option<String>) -> Result<&'static str> {
     let info: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
         exit::usage(format!(
             "KUBERNETES_EXEC_INFO is not JSON ({e}); it is set by kubectl, unset it to run \
-             `keycard kube-credential` by hand"
+             `{}` by hand",
+            crate::hint::command("kube-credential", "")
         ))
     })?;
     match info.get("apiVersion").and_then(serde_json::Value::as_str) {

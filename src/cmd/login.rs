@@ -7,6 +7,7 @@ use crate::env::{Clock, Env};
 use crate::exit;
 use crate::fsio;
 use crate::http::Http;
+use crate::identity::{self, Identity};
 use crate::lock;
 use crate::oauth::device::{self, Client};
 use crate::oauth::discovery;
@@ -16,6 +17,7 @@ use crate::signin;
 use crate::state::{self, SessionState, TokenState};
 use crate::ui;
 use crate::url_rules::check_endpoint;
+use crate::userinfo;
 use anyhow::{Context, Result};
 
 pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
@@ -30,7 +32,8 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     let profile = for_this_run(saved, &args);
     let client_id = profile.client_id.clone().ok_or_else(|| {
         exit::usage(format!(
-            "profile '{name}' has no client_id; set it with `keycard --profile {name} config set client_id ID`"
+            "profile '{name}' has no client_id; set it with `{}`",
+            crate::hint::for_profile("config set", &name, "client_id ID")
         ))
     })?;
     if let Some(issuer) = &profile.issuer {
@@ -192,6 +195,7 @@ fn sign_in(
                 &client,
                 &profile.scopes(),
                 &extra,
+                name.as_str(),
             )
             .context("could not start the sign-in")
         })?;
@@ -224,12 +228,16 @@ fn sign_in(
         &auth,
         &env.clock,
         &mut |left| progress.waiting(left),
+        name.as_str(),
     );
     progress.finish();
-    let (tokens, warning) =
+    let (mut tokens, warning) =
         TokenState::from_response(tokens?, env.clock.now(), profile.issuer.clone(), client_id);
     if let Some(warning) = warning {
         ui::warn(&format!("profile '{name}': {warning}"));
+    }
+    if tokens.identity.is_empty() {
+        tokens.identity = identity_from_userinfo(&http, profile, &tokens, name);
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(profile.timeout))?;
@@ -282,6 +290,36 @@ fn for_this_run(saved: Option<&Profile>, args: &LoginArgs) -> Profile {
     profile
 }
 
+/// Who signed in, asked of the profile's explicit userinfo endpoint, for a provider that
+/// sends no ID token (GitHub's `GET /user`): `status` then shows the user offline. The
+/// sign-in has succeeded already, so a failure here is only a warning.
+fn identity_from_userinfo(
+    http: &Http,
+    profile: &Profile,
+    tokens: &TokenState,
+    name: &ProfileName,
+) -> Identity {
+    let Some(url) = &profile.userinfo_endpoint else {
+        return Identity::default();
+    };
+    match userinfo::fetch(http, url, tokens.access_token.expose()) {
+        Ok(userinfo::Answer::Claims(claims)) => identity::from_userinfo(&claims),
+        Ok(userinfo::Answer::Rejected(status)) => {
+            ui::warn(&format!(
+                "profile '{name}': {url} did not accept the new token (HTTP {status}), so \
+                 keycard cannot show who signed in"
+            ));
+            Identity::default()
+        }
+        Err(e) => {
+            ui::warn(&format!(
+                "profile '{name}': could not ask {url} who signed in: {e:#}"
+            ));
+            Identity::default()
+        }
+    }
+}
+
 fn as_who(tokens: &TokenState) -> String {
     tokens
         .identity
@@ -299,8 +337,9 @@ fn already_signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Resu
         env,
         &format!(
             "Already signed in to profile '{name}'{}, valid{left}. \
-             Use `keycard login --profile {name} --force` to sign in again.",
-            as_who(tokens)
+             Use `{}` to sign in again.",
+            as_who(tokens),
+            crate::hint::for_profile("login", name, "--force")
         ),
     );
     if env.json {

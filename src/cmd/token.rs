@@ -29,7 +29,8 @@ pub fn run(args: TokenArgs, env: &Env) -> Result<()> {
                 Code::Failure,
                 format!(
                     "profile '{name}' has no ID token; the provider issues one only for the \
-                     `openid` scope (`keycard --profile {name} config set scopes \"openid ...\"`, then log in again)"
+                     `openid` scope (`{}`, then log in again)",
+                    crate::hint::for_profile("config set", &name, "scopes \"openid ...\"")
                 ),
             )
         })?

@@ -25,8 +25,11 @@ pub fn run(env: &Env) -> Result<()> {
                 .ok_or_else(|| {
                     exit::fail(
                         Code::Failure,
-                        "the provider offers no userinfo endpoint and the session has no ID \
-                         token; set one with `keycard config set userinfo_endpoint URL`",
+                        format!(
+                            "the provider offers no userinfo endpoint and the session has no \
+                             ID token; set one with `{}`",
+                            crate::hint::for_profile("config set", &name, "userinfo_endpoint URL")
+                        ),
                     )
                 })?;
             ui::warn(

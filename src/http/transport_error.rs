@@ -2,6 +2,7 @@
 
 use super::{Http, MAX_BODY};
 use crate::exit;
+use crate::hint;
 
 impl Http {
     pub(super) fn transport_error(
@@ -50,7 +51,8 @@ impl Http {
             // rustls reports certificate trouble through the I/O error.
             (ureq::Error::Io(e), _) if e.to_string().contains("certificate") => format!(
                 "TLS with {host} failed: {e}; if it uses a private or corporate CA, \
-                 point the profile's ca_file at it (`keycard config set ca_file /path/to/ca.pem`)"
+                 point the profile's ca_file at it (`{}`)",
+                hint::command("config set", "ca_file /path/to/ca.pem")
             ),
             (ureq::Error::Io(e), _) => format!(
                 "connection to {host} failed: {e}; check that the provider is reachable, then try again"

@@ -4,6 +4,7 @@
 //! (`PollState::next`), and the loop takes its clock and sleep from a `Clock`, so every
 //! rule below is unit-tested without waiting.
 
+use super::refusal;
 use super::{Answer, DeviceAuthorization, OAuthError, TokenResponse, read_answer};
 use crate::config::{ClientAuth, Profile};
 use crate::env::Clock;
@@ -89,13 +90,15 @@ impl<'a> Client<'a> {
     }
 }
 
-/// RFC 8628 §3.1: asks for a device code and a user code.
+/// RFC 8628 §3.1: asks for a device code and a user code. A refusal is explained for
+/// `profile` (`refusal`): exit 1, naming the setting to change.
 pub fn start(
     http: &Http,
     endpoint: &str,
     client: &Client,
     scopes: &[String],
     extra: &BTreeMap<String, String>,
+    profile: &str,
 ) -> Result<DeviceAuthorization> {
     let scope = scopes.join(" ");
     let mut form = Vec::new();
@@ -106,14 +109,23 @@ pub fn start(
     let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<DeviceAuthorization>(&reply, "device authorization")? {
         Answer::Ok(auth) => Ok(auth),
-        Answer::Error(e) => Err(exit::fail(
-            Code::Failure,
-            format!(
-                "the provider refused to start the device flow: {}",
-                e.summary()
-            ),
+        Answer::Error(e) => Err(refused(
+            &e,
+            endpoint,
+            profile,
+            "the provider refused to start the device flow",
         )),
         Answer::ServerTrouble(m) => Err(exit::network(format!("{m}; try again in a moment"))),
+    }
+}
+
+/// The error for a refusal: explained when `refusal` knows it (exit 5 for the device
+/// flow's own endings, 1 for a client, tenant or policy set up wrongly), else the
+/// provider's own words (exit 1).
+fn refused(said: &OAuthError, endpoint: &str, profile: &str, doing: &str) -> anyhow::Error {
+    match refusal::explain(said, endpoint, profile) {
+        Some(explained) => exit::fail(explained.code(), explained.sentence(said)),
+        None => exit::fail(Code::Failure, refusal::generic(doing, said)),
     }
 }
 
@@ -131,9 +143,9 @@ pub enum Outcome {
 pub enum Step {
     PollAfter(Duration),
     Done(Box<TokenResponse>),
-    Denied(String),
-    Expired(String),
-    Failed(String),
+    /// The provider ended the flow: the person declined, the code is gone, or the client
+    /// is refused (`refusal` tells which).
+    Ended(OAuthError),
 }
 
 #[derive(Debug, Clone)]
@@ -171,9 +183,7 @@ impl PollState {
                     self.interval = stepped.max(asked).min(MAX_INTERVAL);
                     Step::PollAfter(self.interval)
                 }
-                "access_denied" => Step::Denied(e.summary()),
-                "expired_token" => Step::Expired(e.summary()),
-                _ => Step::Failed(e.summary()),
+                _ => Step::Ended(e),
             },
             Outcome::Trouble(_) => {
                 self.failures = self.failures.saturating_add(1);
@@ -206,7 +216,8 @@ pub fn wait_within(
 }
 
 /// Polls until the user approves or denies, or the code expires. `on_wait` sees how long
-/// the code has left before each wait (for a progress line).
+/// the code has left before each wait (for a progress line). Refusals are explained for
+/// `profile`.
 pub fn poll(
     http: &Http,
     token_endpoint: &str,
@@ -214,6 +225,7 @@ pub fn poll(
     auth: &DeviceAuthorization,
     clock: &dyn Clock,
     on_wait: &mut dyn FnMut(Duration),
+    profile: &str,
 ) -> Result<TokenResponse> {
     let lifetime = code_lifetime(auth.expires_in);
     let deadline = clock.elapsed() + lifetime;
@@ -231,7 +243,10 @@ pub fn poll(
                 )),
                 None => exit::fail(
                     Code::LoginIncomplete,
-                    "the code expired before the sign-in was approved; run `keycard login` again",
+                    format!(
+                        "the code expired before the sign-in was approved; run `{}` again",
+                        crate::hint::for_profile("login", &profile, "")
+                    ),
                 ),
             });
         };
@@ -258,24 +273,12 @@ pub fn poll(
         match state.next(outcome) {
             Step::PollAfter(d) => wanted = d,
             Step::Done(t) => return Ok(*t),
-            Step::Denied(m) => {
-                return Err(exit::fail(
-                    Code::LoginIncomplete,
-                    format!("sign-in was denied ({m}); run `keycard login` to try again"),
-                ));
-            }
-            Step::Expired(m) => {
-                return Err(exit::fail(
-                    Code::LoginIncomplete,
-                    format!(
-                        "the code expired before the sign-in was approved ({m}); run `keycard login` again"
-                    ),
-                ));
-            }
-            Step::Failed(m) => {
-                return Err(exit::fail(
-                    Code::Failure,
-                    format!("the provider ended the sign-in: {m}"),
+            Step::Ended(e) => {
+                return Err(refused(
+                    &e,
+                    token_endpoint,
+                    profile,
+                    "the provider ended the sign-in",
                 ));
             }
         }
@@ -380,20 +383,53 @@ mod tests {
     }
 
     #[test]
-    fn denial_and_expiry_end_the_flow() {
-        let mut s = PollState::new(None);
-        assert!(matches!(
-            s.next(err("access_denied", None)),
-            Step::Denied(_)
-        ));
-        assert!(matches!(
-            s.next(err("expired_token", None)),
-            Step::Expired(_)
-        ));
-        assert!(matches!(
-            s.next(err("invalid_client", None)),
-            Step::Failed(_)
-        ));
+    fn any_other_error_ends_the_flow() {
+        for code in [
+            "access_denied",
+            "authorization_declined",
+            "expired_token",
+            "code_expired",
+            "invalid_client",
+            "something_new",
+        ] {
+            let mut s = PollState::new(None);
+            assert!(
+                matches!(s.next(err(code, None)), Step::Ended(e) if e.error == code),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn endings_exit_5_for_the_person_and_1_for_the_setup() {
+        let exit_of = |error: &str, description: Option<&str>| {
+            let said = OAuthError {
+                error: error.into(),
+                description: description.map(str::to_string),
+                interval: None,
+            };
+            exit::code_of(&refused(
+                &said,
+                "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                "p",
+                "ended",
+            ))
+        };
+        assert_eq!(
+            exit_of("authorization_declined", None),
+            Code::LoginIncomplete
+        );
+        assert_eq!(exit_of("access_denied", None), Code::LoginIncomplete);
+        assert_eq!(exit_of("code_expired", None), Code::LoginIncomplete);
+        assert_eq!(
+            exit_of("bad_verification_code", None),
+            Code::LoginIncomplete
+        );
+        assert_eq!(
+            exit_of("access_denied", Some("AADSTS53003: blocked")),
+            Code::Failure
+        );
+        assert_eq!(exit_of("no_idea", None), Code::Failure);
     }
 
     mod properties {

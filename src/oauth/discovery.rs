@@ -4,6 +4,7 @@
 use super::NotFound;
 use crate::config::{Discovered, Profile};
 use crate::exit;
+use crate::hint;
 use crate::http::{Http, Reply};
 use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
@@ -50,23 +51,32 @@ pub fn endpoints(
             (Some(d.clone()), Some(d))
         }
         (false, _, None) => {
-            return Err(exit::usage(
-                "the profile has no issuer and no endpoints; set one with `keycard config set issuer URL`",
-            ));
+            return Err(exit::usage(format!(
+                "the profile has no issuer and no endpoints; set one with `{}`",
+                hint::command("config set", "issuer URL")
+            )));
         }
     };
     let d = discovered.unwrap_or_default();
     let pick = |explicit: &Option<String>, found: &Option<String>| {
         explicit.clone().or_else(|| found.clone())
     };
-    let device = pick(&profile.device_authorization_endpoint, &d.device_authorization_endpoint).ok_or_else(|| {
+    let device = pick(
+        &profile.device_authorization_endpoint,
+        &d.device_authorization_endpoint,
+    )
+    .ok_or_else(|| {
         exit::usage(format!(
-            "{} advertises no device_authorization_endpoint; set it with `keycard config set device_authorization_endpoint URL`",
-            issuer.unwrap_or("the provider")
+            "{} advertises no device_authorization_endpoint; set it with `{}`",
+            issuer.unwrap_or("the provider"),
+            hint::command("config set", "device_authorization_endpoint URL")
         ))
     })?;
     let token = pick(&profile.token_endpoint, &d.token_endpoint).ok_or_else(|| {
-        exit::usage("the provider advertises no token_endpoint; set it with `keycard config set token_endpoint URL`")
+        exit::usage(format!(
+            "the provider advertises no token_endpoint; set it with `{}`",
+            hint::command("config set", "token_endpoint URL")
+        ))
     })?;
     let endpoints = Endpoints {
         device_authorization: check_endpoint("device_authorization_endpoint", &device)?.to_string(),
@@ -195,8 +205,9 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered> {
         return read_metadata(&reply, issuer);
     }
     Err(exit::network(format!(
-        "no discovery document for {issuer} (tried {}); set the endpoints with `keycard config set`",
-        tried.join(" and ")
+        "no discovery document for {issuer} (tried {}); set the endpoints with `{}`",
+        tried.join(" and "),
+        hint::command("config set", "token_endpoint URL")
     )))
     .context("discovery failed")
 }

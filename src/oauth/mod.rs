@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod discovery;
+pub mod refusal;
 pub mod token;
 
 use crate::exit;

@@ -2,10 +2,10 @@
 //! (RFC 7009).
 
 use super::device::Client;
-use super::{Answer, TokenResponse, read_answer};
+use super::{Answer, TokenResponse, read_answer, refusal};
 use crate::exit::{self, Code};
 use crate::http::Http;
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// Trades a refresh token for new tokens. `invalid_grant` is a `NotSignedIn` error; a
 /// refusal of the client is a plain failure; trouble reaching the provider is a `Network` error, which callers
@@ -15,6 +15,7 @@ pub fn refresh(
     endpoint: &str,
     client: &Client,
     refresh_token: &str,
+    profile: &str,
 ) -> Result<TokenResponse> {
     let form = [
         ("grant_type", "refresh_token"),
@@ -23,22 +24,24 @@ pub fn refresh(
     let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<TokenResponse>(&reply, "token response")? {
         Answer::Ok(tokens) => Ok(tokens),
+        // A tenant policy or a client setting: explained, exit 1 (signing in again would
+        // meet the same refusal).
+        Answer::Error(e)
+            if let Some(explained) = refusal::explain(&e, endpoint, profile)
+                .filter(|x| x.kind == refusal::Kind::Setup) =>
+        {
+            Err(exit::fail(Code::Failure, explained.sentence(&e)))
+        }
         // RFC 6749 §5.2: the grant itself is invalid, expired or revoked.
-        Answer::Error(e) if e.error == "invalid_grant" => Err(exit::fail(
-            Code::NotSignedIn,
-            format!(
-                "the provider refused to refresh the session ({})",
-                e.summary()
-            ),
-        )),
+        // The provider's words are the root of the error, for the token file to record.
+        Answer::Error(e) if e.error == "invalid_grant" => {
+            Err(exit::fail(Code::NotSignedIn, e.summary()))
+                .context("the provider refused to refresh the session")
+        }
         // invalid_client, unauthorized_client, ...: signing in again would not help.
         Answer::Error(e) => Err(exit::fail(
             Code::Failure,
-            format!(
-                "the provider refused the refresh request ({}); check the profile's \
-                 client_id, client_secret and client_auth",
-                e.summary()
-            ),
+            refusal::generic("the provider refused the refresh request", &e),
         )),
         Answer::ServerTrouble(m) => Err(exit::network(m)),
     }

@@ -63,9 +63,14 @@ fn list_marks_the_profile_in_use() {
 fn use_refuses_an_unknown_profile_and_names_the_fix() {
     let scratch = with_profile("work");
     let run = scratch.run(&["config", "use", "nope"]);
-    run.expect(2);
+    // One exit code for a missing profile from every command (issue 13): 3, as status.
+    run.expect(3);
     assert!(
-        run.stderr.contains("keycard config add nope"),
+        run.stderr
+            .contains("keycard config add nope --preset PRESET --client-id ID")
+            && run
+                .stderr
+                .contains("keycard config add nope --issuer URL --client-id ID"),
         "{}",
         run.stderr
     );
@@ -188,7 +193,7 @@ fn remove_deletes_the_profile_and_its_tokens() {
     assert!(!scratch.token_file("work").exists());
     let toml = scratch.config_toml();
     assert!(!toml.contains("work"), "{toml}");
-    scratch.run(&["config", "remove", "work", "-y"]).expect(2);
+    scratch.run(&["config", "remove", "work", "-y"]).expect(3);
 }
 
 #[test]
@@ -304,11 +309,67 @@ fn broken_config_is_reported_and_left_alone() {
 fn login_without_a_profile_says_how_to_add_one() {
     let scratch = Scratch::new();
     let run = scratch.run(&["login"]);
-    run.expect(2);
+    run.expect(3);
     assert!(
-        run.stderr.contains("keycard config add default"),
+        run.stderr
+            .contains("keycard config add default --preset PRESET")
+            && run.stderr.contains("keycard config presets"),
         "{}",
         run.stderr
+    );
+}
+
+/// The "no profile" error: one exit code (3) and one message from every command.
+#[test]
+fn a_missing_profile_is_exit_3_from_every_command() {
+    let scratch = with_profile("work");
+    for args in [
+        &["--profile", "nope", "login"][..],
+        &["--profile", "nope", "token"],
+        &["--profile", "nope", "whoami"],
+        &["--profile", "nope", "status"],
+        &["--profile", "nope", "config", "show"],
+        &["--profile", "nope", "config", "get", "issuer"],
+        &["config", "use", "nope"],
+        &["config", "remove", "nope", "-y"],
+        &["--profile", "nope", "exec", "--", "true"],
+    ] {
+        let run = scratch.run(args);
+        run.expect(3);
+        assert!(
+            run.stderr.contains("no profile named 'nope'")
+                && run.stderr.contains("--preset PRESET")
+                && run.stderr.contains("--issuer URL"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn an_issuer_that_is_not_a_url_says_what_one_looks_like() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&[
+        "config",
+        "add",
+        "w",
+        "--issuer",
+        "notaurl",
+        "--client-id",
+        "x",
+    ]);
+    run.expect(2);
+    assert!(
+        run.stderr
+            .contains("an issuer is an https:// URL such as https://")
+            && run.stderr.contains("--preset")
+            && !run.stderr.contains('\n'.to_string().repeat(2).as_str()),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !scratch.config_dir().join("config.toml").exists()
+            || !scratch.config_toml().contains("notaurl")
     );
 }
 
@@ -335,7 +396,7 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     scratch.add_profile("prod", "https://id.example.com", "c");
     scratch.add_profile("staging", "https://id.example.com", "c");
     let run = scratch.run(&["config", "use", "stagign"]);
-    run.expect(2);
+    run.expect(3);
     assert!(
         run.stderr.contains("did you mean 'staging'?"),
         "{}",
@@ -350,7 +411,7 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     );
     let before = scratch.config_toml();
     let run = scratch.run(&["--profile", "prd", "config", "set", "scopes", "openid"]);
-    run.expect(2);
+    run.expect(3);
     assert!(
         run.stderr.contains("did you mean 'prod'?"),
         "{}",
@@ -365,7 +426,7 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
         run.stderr
     );
     let run = scratch.run(&["--profile", "qa", "login"]);
-    run.expect(2);
+    run.expect(3);
     assert!(
         run.stderr.contains("keycard config add qa"),
         "{}",
@@ -463,4 +524,52 @@ fn a_killed_config_set_leaves_a_temp_file_the_next_one_sweeps() {
         "only keycard's temporaries are swept"
     );
     assert!(scratch.config_toml().contains("audience = \"api\""));
+}
+
+/// A hint that names a command repeats the `--config-dir` typed on the command line, so
+/// pasting it acts on the same files; one that came from KEYCARD_CONFIG_DIR stays out
+/// (the shell still has it).
+#[test]
+fn hints_repeat_a_typed_config_dir_but_not_one_from_the_environment() {
+    let scratch = Scratch::new();
+    let dir = scratch.config_dir();
+    let dir = dir.to_str().unwrap();
+    // The same command with --config-dir typed, and with KEYCARD_CONFIG_DIR only: the
+    // error line must contain `typed` and `from_env` (in backquotes) respectively.
+    let check = |args: &[&str], typed: &str, from_env: &str| {
+        let typed_run = Run::from(
+            keycard_bare()
+                .arg(format!("--config-dir={dir}"))
+                .args(args)
+                .output()
+                .unwrap(),
+        );
+        typed_run.expect(3);
+        assert!(
+            typed_run.stderr.contains(&format!("`{typed}`")),
+            "{}",
+            typed_run.stderr
+        );
+        let env_run = scratch.run(args);
+        env_run.expect(3);
+        assert!(
+            env_run.stderr.contains(&format!("`{from_env}`"))
+                && !env_run.stderr.contains("--config-dir"),
+            "{}",
+            env_run.stderr
+        );
+    };
+    check(
+        &["--profile", "work", "login"],
+        &format!("keycard config add --config-dir {dir} work --preset PRESET --client-id ID"),
+        "keycard config add work --preset PRESET --client-id ID",
+    );
+    // A hint about one profile: --profile always, --config-dir when typed.
+    scratch.add_profile("work", "https://id.example.com", "cli");
+    signed_in(&scratch, "work", -60, false);
+    check(
+        &["token", "--profile", "work"],
+        &format!("keycard login --profile work --config-dir {dir}"),
+        "keycard login --profile work",
+    );
 }

@@ -89,10 +89,11 @@ fn the_nearest_file_picks_the_profile_below_flag_and_env() {
 fn a_name_config_toml_does_not_have_is_an_error_naming_the_file() {
     let (scratch, deeper) = setup();
     let file = scratch.path().join("proj/.keycard-profile");
-    for content in ["prdo\n", "two words\n", "", "../x"] {
+    // A missing profile is exit 3, as however else it is named; a broken file exit 1.
+    for (content, code) in [("prdo\n", 3), ("two words\n", 1), ("", 1), ("../x", 1)] {
         std::fs::write(&file, content).unwrap();
         let run = run_in(&scratch, &deeper, &["token"], &[]);
-        run.expect(1);
+        run.expect(code);
         assert!(
             run.stderr.contains(&file.display().to_string()),
             "{content:?}: {}",
@@ -114,7 +115,7 @@ fn a_name_config_toml_does_not_have_is_an_error_naming_the_file() {
     }
     // Never a new profile: config set through the file refuses too.
     std::fs::write(&file, "newone").unwrap();
-    run_in(&scratch, &deeper, &["config", "set", "audience", "x"], &[]).expect(1);
+    run_in(&scratch, &deeper, &["config", "set", "audience", "x"], &[]).expect(3);
     assert!(!scratch.config_toml().contains("newone"));
 }
 

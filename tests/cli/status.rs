@@ -311,6 +311,7 @@ fn json_is_a_stable_object_without_secrets() {
             "in_use",
             "issuer",
             "profile",
+            "refused",
             "scope",
             "session_expires_at",
             "session_expires_in",
@@ -320,6 +321,7 @@ fn json_is_a_stable_object_without_secrets() {
             "user"
         ]
     );
+    assert!(json["refused"].is_null());
     assert_eq!(json["profile"], "prod");
     assert_eq!(json["source"], "config");
     assert_eq!(json["in_use"], true);

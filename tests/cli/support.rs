@@ -241,6 +241,19 @@ impl Provider {
         }
     }
 
+    /// Stops this provider and starts another on the same port: the same issuer, with no
+    /// memory of the grants and tokens it issued (its storage lives in memory).
+    pub fn restart(self) -> Provider {
+        let port = self
+            .issuer
+            .rsplit(':')
+            .next()
+            .expect("the issuer has a port")
+            .to_string();
+        drop(self);
+        Provider::with(&["--port", &port])
+    }
+
     /// Request counts the provider saw (tests/oidc/server.mjs `/_test/stats`).
     pub fn stats(&self) -> Value {
         let mut resp = ureq::get(format!("{}/_test/stats", self.issuer))

@@ -212,7 +212,7 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
         t["refresh_token"] = json!("not-a-refresh-token");
         t["expires_at"] = json!(chrono::Utc::now() - chrono::TimeDelta::minutes(1));
     });
-    let before = std::fs::read(scratch.token_file("p")).unwrap();
+    let before = scratch.tokens("p");
 
     let run = scratch.run(&["--profile", "p", "token"]);
     run.expect(3);
@@ -228,8 +228,16 @@ fn a_refused_refresh_exits_3_and_keeps_the_tokens() {
         "{}",
         run.stderr
     );
-    assert_eq!(std::fs::read(scratch.token_file("p")).unwrap(), before);
-    scratch.run(&["--profile", "p", "status"]).expect(0);
+    // The tokens are kept, with the refusal recorded beside them (issue 13 §3): status
+    // now says expired, and tells why.
+    let after = scratch.tokens("p");
+    for (key, value) in before.as_object().unwrap() {
+        assert_eq!(&after[key], value, "{key} changed");
+    }
+    assert!(after["refused_at"].is_string(), "{after}");
+    let status = scratch.run(&["--profile", "p", "status"]);
+    status.expect(3);
+    assert!(status.stdout.contains("invalid_grant"), "{}", status.stdout);
 }
 
 #[test]
@@ -605,7 +613,14 @@ fn status_check_json_reports_a_failed_check_in_the_object() {
     let run = scratch.run(&["status", "--check", "--json"]);
     run.expect(3);
     let json = run.json();
-    assert_eq!(json["state"], "refreshable");
+    // The report shows the session as the check left it: refused by the provider.
+    assert_eq!(json["state"], "expired");
+    assert!(
+        json["refused"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("invalid_grant")),
+        "{json}"
+    );
     assert_eq!(json["checked"]["exit_code"], 3);
     assert!(
         json["checked"]["error"]

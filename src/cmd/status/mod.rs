@@ -122,11 +122,17 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
                 ui::out(&format!("checked:  {}", checked.describe()))?;
             }
             if !report.session.is_usable() {
+                let sign_in = || {
+                    format!(
+                        "Sign in with `{}`.",
+                        crate::hint::for_profile("login", &name, "")
+                    )
+                };
                 let hint = match config.profile(&name) {
-                    Some(_) => format!("Sign in with `keycard login --profile {name}`."),
+                    Some(_) => sign_in(),
                     // A login would fail: say how to get the profile first.
                     None if tokens.is_none() => format!("{}.", config.no_such_profile(&name)),
-                    None => format!("Sign in with `keycard login --profile {name}`."),
+                    None => sign_in(),
                 };
                 ui::info(env, &hint);
             }

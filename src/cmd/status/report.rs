@@ -111,10 +111,16 @@ impl<'a> Report<'a> {
                 "refreshable (access token expired; refreshes on next use){}",
                 self.session_note()
             ),
-            (SessionState::Expired, _) if self.tokens.is_some_and(|t| t.session_over(self.now)) => {
-                "expired (the session ended; sign in again)".into()
-            }
-            (SessionState::Expired, _) => "expired".into(),
+            (SessionState::Expired, _) => match self.tokens.and_then(refusal) {
+                Some((at, reason)) => format!(
+                    "expired (the provider refused the session at {}: {reason})",
+                    at.format("%Y-%m-%d %H:%M UTC"),
+                ),
+                None if self.tokens.is_some_and(|t| t.session_over(self.now)) => {
+                    "expired (the session ended; sign in again)".into()
+                }
+                None => "expired".into(),
+            },
             (SessionState::None, _) => "not signed in".into(),
         };
         paint(self.session, &line)
@@ -178,7 +184,22 @@ impl<'a> Report<'a> {
             "session_expires_at": tokens.and_then(|t| t.refresh_token.as_ref().and(t.session_expires_at)),
             "session_expires_in": self.session_left().map(|d| d.num_seconds().max(0)),
             "auth_time": tokens.and_then(|t| t.auth_time),
+            // Set when the provider refused the session (state "expired").
+            "refused": tokens.and_then(refusal).map(|(at, reason)| serde_json::json!({
+                "at": at,
+                "reason": reason,
+            })),
             "error": error.map(|e| format!("{e:#}")),
         })
     }
+}
+
+/// When and why the provider refused the session, if it did; the reason on one line.
+fn refusal(tokens: &TokenState) -> Option<(DateTime<Utc>, String)> {
+    let at = tokens.refused_at?;
+    let reason = tokens
+        .refused_reason
+        .as_deref()
+        .unwrap_or("no reason given");
+    Some((at, crate::text::one_line(reason)))
 }
