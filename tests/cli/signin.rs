@@ -68,6 +68,11 @@ fn a_second_login_shows_the_same_code_and_ends_as_the_first() {
         "{}",
         second.stderr
     );
+    assert!(
+        second.stderr.contains('▀') && !first.stderr.contains('▀'),
+        "--qr draws the joined code: {}",
+        second.stderr
+    );
     assert!(second.stdout.contains("\"signed_in\""), "{}", second.stdout);
     assert!(
         second.stdout.contains("alice@example.test"),
