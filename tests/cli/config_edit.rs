@@ -206,3 +206,16 @@ fn without_a_terminal_it_refuses_and_runs_no_editor() {
     assert!(run.stdout.is_empty());
     assert!(!scratch.path().join("ran").exists());
 }
+
+#[test]
+fn a_broken_config_toml_can_be_fixed_with_config_edit() {
+    let scratch = with_profile();
+    let path = scratch.config_dir().join("config.toml");
+    let good = scratch.config_toml();
+    std::fs::write(&path, format!("{good}oops = [\n")).unwrap();
+    scratch.run(&["status"]).expect(1);
+    let script = editor(&scratch, "ed.sh", r#"sed -i '/^oops = \[$/d' "$1""#);
+    edit_with(&scratch, &script, "").expect(0);
+    assert_eq!(scratch.config_toml(), good);
+    scratch.run(&["config", "list"]).expect(0);
+}
