@@ -242,6 +242,8 @@ fn sign_in(
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(profile.timeout))?;
     state::save(&token_path, &tokens)?;
+    // A new session gets its own warnings: the last one was about the old session.
+    let _ = std::fs::remove_file(env.paths.warned_file(name));
     signed_in(env, name, &tokens)
 }
 
