@@ -268,3 +268,27 @@ fn a_fifo_in_place_of_the_warning_record_does_not_hang_token() {
     assert_eq!(run.expect(0).stdout, "at-on-file\n");
     assert!(run.stderr.contains("ends in"), "{}", run.stderr);
 }
+
+#[test]
+fn a_new_sign_in_gets_its_own_warning_within_the_hour() {
+    let server = provider_sending(json!({"refresh_expires_in": 7200}));
+    let scratch = Scratch::new();
+    scratch.add_endpoint_profile("p", &server.url);
+    let warned = |run: &Run| run.stderr.contains("the session of profile 'p' ends in");
+    run_at(&scratch, TimeDelta::zero(), &["login", "--no-browser"]).expect(0);
+    assert!(warned(&run_at(&scratch, TimeDelta::zero(), &["token"])));
+    assert!(!warned(&run_at(
+        &scratch,
+        TimeDelta::minutes(5),
+        &["token"]
+    )));
+    run_at(
+        &scratch,
+        TimeDelta::minutes(10),
+        &["login", "--no-browser", "--force"],
+    )
+    .expect(0);
+    let after = run_at(&scratch, TimeDelta::minutes(11), &["token"]);
+    assert!(warned(&after), "{}", after.stderr);
+    assert!(after.stderr.contains("1h 59m"), "{}", after.stderr);
+}
