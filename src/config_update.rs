@@ -21,6 +21,23 @@ pub fn update<T>(
     let config = Config::load(paths)?;
     let mut edit = config.edit()?;
     let out = change(&config, &mut edit)?;
+    hold_for_tests();
     edit.save()?;
     Ok(out)
+}
+
+#[cfg(not(debug_assertions))]
+fn hold_for_tests() {}
+
+/// Test seam, debug builds only: `KEYCARD_TEST_CONFIG_HOLD_MS=N` waits N ms between
+/// reading config.toml and writing it back, so that tests/cli/config.rs can show that
+/// concurrent writers lose no update (without the lock, they would, every time).
+#[cfg(debug_assertions)]
+fn hold_for_tests() {
+    if let Some(ms) = std::env::var("KEYCARD_TEST_CONFIG_HOLD_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }

@@ -101,19 +101,41 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     ensure_private_dir(dir)?;
-    write_atomic(path, contents, 0o600)
+    replace(path, contents, 0o600, Seam::Aimed)
+}
+
+/// `write_private` for keycard's small records beside the token files (the waiting
+/// sign-in, the last session warning). They are written as safely, but the crash seam
+/// (`KEYCARD_TEST_KILL_WRITE_AT`) passes them by: it aims at token files and config.toml.
+pub fn write_record(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .with_context(|| format!("{} has no parent directory", path.display()))?;
+    ensure_private_dir(dir)?;
+    replace(path, contents, 0o600, Seam::Passed)
 }
 
 /// Atomically replaces `path` (in a directory that exists) with `contents`, created
 /// with exactly `mode` whatever the umask.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    replace(path, contents, mode, Seam::Passed)
+}
+
+/// Whether a write is one the crash seam of debug builds may kill.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seam {
+    Aimed,
+    Passed,
+}
+
+fn replace(path: &Path, contents: &[u8], mode: u32, seam: Seam) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let _guard = WRITE_GUARD.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = temp_path(path);
-    let result = write_new(&tmp, contents, mode).and_then(|()| {
+    let result = write_new(&tmp, contents, mode, seam).and_then(|()| {
         fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
     });
     if result.is_err() {
@@ -127,7 +149,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
-fn write_new(tmp: &Path, contents: &[u8], mode: u32) -> Result<()> {
+fn write_new(tmp: &Path, contents: &[u8], mode: u32, seam: Seam) -> Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -143,7 +165,11 @@ fn write_new(tmp: &Path, contents: &[u8], mode: u32) -> Result<()> {
         file.set_permissions(fs::Permissions::from_mode(mode))
             .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
     }
-    write_contents(&mut file, contents)
+    let written = match seam {
+        Seam::Aimed => write_contents(&mut file, contents),
+        Seam::Passed => file.write_all(contents),
+    };
+    written
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))
 }
@@ -154,22 +180,32 @@ fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Test seam, debug builds only (release builds compile the plain write above): with
-/// `KEYCARD_TEST_SLOW_WRITE_MS=N` the temporary file is written in eight chunks with N ms
-/// after each, so tests/cli/crash.rs can land a SIGKILL inside the write window and check
-/// that readers still see the old file or the new one.
+/// `KEYCARD_TEST_KILL_WRITE_AT=K` (1 to 8) the temporary file is written in eight chunks
+/// and the process kills itself with SIGKILL after the K-th, before the file is synced
+/// and renamed: a crash at an exact point of the write, so tests/cli/crash.rs can check
+/// that readers still see the old file and the next writer sweeps the temporary one,
+/// however fast or busy the machine is.
 #[cfg(debug_assertions)]
 fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
-    let pause = std::env::var("KEYCARD_TEST_SLOW_WRITE_MS")
+    let kill_at: Option<usize> = std::env::var("KEYCARD_TEST_KILL_WRITE_AT")
         .ok()
-        .and_then(|ms| ms.parse().ok())
-        .map(std::time::Duration::from_millis);
-    let Some(pause) = pause else {
+        .and_then(|k| k.parse().ok());
+    let Some(kill_at) = kill_at else {
         return file.write_all(contents);
     };
-    for chunk in contents.chunks(contents.len().div_ceil(8).max(1)) {
+    for (n, chunk) in contents
+        .chunks(contents.len().div_ceil(8).max(1))
+        .enumerate()
+    {
         file.write_all(chunk)?;
         file.flush()?;
-        std::thread::sleep(pause);
+        if n + 1 == kill_at {
+            #[cfg(unix)]
+            // SAFETY: kill(2) on our own pid has no memory effects.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
     }
     Ok(())
 }

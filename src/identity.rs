@@ -137,7 +137,7 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn any_string_is_an_identity_or_none(raw in "\\PC{0,64}") {

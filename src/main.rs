@@ -24,6 +24,8 @@ mod oauth;
 mod paths;
 mod presets;
 mod profile_file;
+#[cfg(test)]
+mod property;
 mod qr;
 mod secret;
 mod session;
@@ -142,7 +144,9 @@ fn set_colors(choice: cli::ColorChoice) {
 /// source to this list, test code included.
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
-    // Leaves: no keycard imports at all.
+    // Test-only: proptest's settings, which any module's properties use.
+    &["property"],
+    // Leaves: no keycard imports at all (outside their tests).
     &[
         "cli", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
     ],

@@ -84,7 +84,7 @@ fn warn_if_session_ends_soon(env: &Env, config: &Config, name: &ProfileName, tok
     if last.is_some_and(|at| at <= now && now.signed_duration_since(at) < WARN_EVERY) {
         return;
     }
-    let _ = crate::fsio::write_private(&marker, format!("{}\n", now.to_rfc3339()).as_bytes());
+    let _ = crate::fsio::write_record(&marker, format!("{}\n", now.to_rfc3339()).as_bytes());
     ui::warn(&format!(
         "the session of profile '{name}' ends in {} ({}); sign in again before then with \
          `{}`",
@@ -664,6 +664,14 @@ mod tests {
     }
 
     #[test]
+    fn an_hour_token_is_used_until_five_minutes_before_it_expires() {
+        let t = tokens(3600, Some("rt"), None);
+        assert!(good_enough(&t, at(3600 - 301), Need::default()));
+        assert!(!good_enough(&t, at(3600 - 300), Need::default()));
+        assert!(!good_enough(&t, at(3600), Need::default()));
+    }
+
+    #[test]
     fn five_minute_tokens_are_used_for_half_their_life() {
         let t = tokens(300, Some("rt"), None);
         assert!(good_enough(&t, at(149), Need::default()));
@@ -698,11 +706,10 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::http::hostile;
         use proptest::prelude::*;
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn any_lifetime_and_id_token_times_are_handled(

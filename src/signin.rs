@@ -95,7 +95,7 @@ pub fn read(paths: &Paths, profile: &ProfileName) -> Option<Pending> {
 /// lock. A failure to write only costs a second `login` its chance to join.
 pub fn publish(paths: &Paths, profile: &ProfileName, pending: &Pending) {
     if let Ok(json) = serde_json::to_vec(pending) {
-        let _ = fsio::write_private(&paths.signin_file(profile), &json);
+        let _ = fsio::write_record(&paths.signin_file(profile), &json);
     }
 }
 

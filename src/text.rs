@@ -33,8 +33,7 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        // As `http::hostile::config`: no regression files in the source tree.
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(crate::property::config())]
 
         #[test]
         fn provider_text_comes_out_as_one_clean_line(text in "\\PC*|[\\x00-\\x1f\\x7f]{0,8}") {

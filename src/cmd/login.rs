@@ -202,10 +202,11 @@ fn sign_in(
     if !one_off {
         session::cache_discovery(env, name, &profile.issuer, fresh);
     }
-    ui::show_device_code(env, &auth)?;
+    // Published before it is shown: whoever sees the code can count on the record.
     let pending = signin::Pending::new(&auth, env.clock.now());
     signin::publish(&env.paths, name, &pending);
     *published = Some(pending);
+    ui::show_device_code(env, &auth)?;
     let link = auth
         .verification_uri_complete
         .as_deref()
@@ -222,9 +223,7 @@ fn sign_in(
 
     let mut progress = ui::Progress::new(env);
     let tokens = device::poll(
-        &http,
-        &endpoints.token,
-        &client,
+        &mut |form| client.post_form(&http, &endpoints.token, form),
         &auth,
         &env.clock,
         &mut |left| progress.waiting(left),

@@ -1,8 +1,9 @@
 //! The Device Authorization Grant (RFC 8628): start, then poll until the user decides.
 //!
 //! The polling decision is a pure function of the last answer and the current interval
-//! (`PollState::next`), and the loop takes its clock and sleep from a `Clock`, so every
-//! rule below is unit-tested without waiting.
+//! (`PollState::next`), and the loop takes its clock and sleep from a `Clock` and sends
+//! its requests through a `send` function, so every rule below is unit-tested without
+//! waiting or a server: with a fake clock, the exact times of the requests.
 
 use super::refusal;
 use super::{Answer, DeviceAuthorization, OAuthError, TokenResponse, read_answer};
@@ -215,13 +216,16 @@ pub fn wait_within(
     }
 }
 
-/// Polls until the user approves or denies, or the code expires. `on_wait` sees how long
-/// the code has left before each wait (for a progress line). Refusals are explained for
-/// `profile`.
+/// Sends one token request's form and returns the answer: the poll loop's transport.
+pub type SendForm<'a> = dyn FnMut(&[(&str, &str)]) -> Result<Reply> + 'a;
+
+/// Polls until the user approves or denies, or the code expires. `send` posts one token
+/// request's form (`Client::post_form` to the token endpoint, in `keycard login`); an
+/// error it returns with exit code 4 (network, timeout) counts as trouble to back off
+/// from, any other ends the sign-in. `on_wait` sees how long the code has left before
+/// each wait (for a progress line). Refusals are explained for `profile`.
 pub fn poll(
-    http: &Http,
-    token_endpoint: &str,
-    client: &Client,
+    send: &mut SendForm,
     auth: &DeviceAuthorization,
     clock: &dyn Clock,
     on_wait: &mut dyn FnMut(Duration),
@@ -232,6 +236,7 @@ pub fn poll(
     let mut state = PollState::new(auth.interval);
     let mut wanted = state.interval();
     let mut last_trouble = None;
+    let mut token_endpoint = String::new();
     loop {
         let now = clock.elapsed();
         let Some(wait) = wait_within(now, deadline, wanted, state.interval()) else {
@@ -256,10 +261,14 @@ pub fn poll(
             ("grant_type", GRANT_TYPE),
             ("device_code", auth.device_code.expose()),
         ];
-        let outcome = match client.post_form(http, token_endpoint, &form) {
+        let outcome = match send(&form) {
             Ok(reply) => match read_answer::<TokenResponse>(&reply, "token response") {
                 Ok(Answer::Ok(t)) => Outcome::Token(t),
-                Ok(Answer::Error(e)) => Outcome::Error(e),
+                Ok(Answer::Error(e)) => {
+                    // Whose refusal it is shows in the endpoint's URL (`refusal::explain`).
+                    token_endpoint = reply.url;
+                    Outcome::Error(e)
+                }
                 Ok(Answer::ServerTrouble(m)) => Outcome::Trouble(m),
                 Err(e) => return Err(e),
             },
@@ -276,7 +285,7 @@ pub fn poll(
             Step::Ended(e) => {
                 return Err(refused(
                     &e,
-                    token_endpoint,
+                    &token_endpoint,
                     profile,
                     "the provider ended the sign-in",
                 ));
@@ -432,9 +441,279 @@ mod tests {
         assert_eq!(exit_of("no_idea", None), Code::Failure);
     }
 
+    /// The poll loop end to end, on a clock that moves only when the loop sleeps and a
+    /// scripted token endpoint: the exact second of every request.
+    mod schedule {
+        use super::super::*;
+        use crate::secret::Secret;
+        use chrono::{DateTime, Utc};
+        use serde_json::json;
+        use std::cell::Cell;
+
+        /// Time that passes only when the loop sleeps.
+        struct FakeClock(Cell<Duration>);
+
+        impl Clock for FakeClock {
+            fn now(&self) -> DateTime<Utc> {
+                DateTime::from_timestamp(1_800_000_000, 0).unwrap() + self.0.get()
+            }
+            fn elapsed(&self) -> Duration {
+                self.0.get()
+            }
+            fn sleep(&self, d: Duration) {
+                self.0.set(self.0.get() + d);
+            }
+        }
+
+        /// What the token endpoint does with one poll.
+        #[derive(Clone)]
+        enum Poll {
+            Json(u16, serde_json::Value),
+            Form(u16, &'static str),
+            Html(u16),
+            /// The request failed on the way (refused, dropped, timed out): exit 4.
+            Unreachable,
+            /// The request failed for another reason (a TLS setting, say): exit 1.
+            Broken,
+        }
+
+        fn pending() -> Poll {
+            Poll::Json(400, json!({"error": "authorization_pending"}))
+        }
+
+        fn slow_down() -> Poll {
+            Poll::Json(400, json!({"error": "slow_down"}))
+        }
+
+        fn token() -> Poll {
+            Poll::Json(
+                200,
+                json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}),
+            )
+        }
+
+        fn reply(status: u16, content_type: &str, body: String) -> Reply {
+            Reply {
+                url: "http://127.0.0.1/token".into(),
+                status,
+                content_type: content_type.into(),
+                body: body.into_bytes(),
+                sent: Vec::new(),
+            }
+        }
+
+        struct Run {
+            result: Result<TokenResponse>,
+            /// The second (since the device authorization) of each request.
+            at: Vec<u64>,
+            /// What `on_wait` was told the code had left, before each wait.
+            left: Vec<u64>,
+        }
+
+        impl Run {
+            fn code(&self) -> Code {
+                exit::code_of(self.result.as_ref().expect_err("the sign-in should fail"))
+            }
+
+            fn message(&self) -> String {
+                format!(
+                    "{:#}",
+                    self.result.as_ref().expect_err("the sign-in should fail")
+                )
+            }
+        }
+
+        /// Polls a device authorization with `interval` and `expires_in`; the endpoint
+        /// answers the n-th poll with `script[n]`, and the last entry for ever after.
+        fn run(interval: Option<u64>, expires_in: Option<u64>, script: &[Poll]) -> Run {
+            let auth = DeviceAuthorization {
+                device_code: Secret::new("dc-1"),
+                user_code: "ABCD-EFGH".into(),
+                verification_uri: "https://example.test/device".into(),
+                verification_uri_complete: None,
+                expires_in,
+                interval,
+                message: None,
+            };
+            let clock = FakeClock(Cell::new(Duration::ZERO));
+            let mut at = Vec::new();
+            let mut left = Vec::new();
+            let mut send = |form: &[(&str, &str)]| -> Result<Reply> {
+                assert_eq!(form, [("grant_type", GRANT_TYPE), ("device_code", "dc-1")]);
+                let elapsed = clock.elapsed();
+                assert_eq!(elapsed.subsec_nanos(), 0, "whole seconds only: {elapsed:?}");
+                at.push(elapsed.as_secs());
+                let n = (at.len() - 1).min(script.len() - 1);
+                match script[n].clone() {
+                    Poll::Json(status, body) => {
+                        Ok(reply(status, "application/json", body.to_string()))
+                    }
+                    Poll::Form(status, body) => Ok(reply(
+                        status,
+                        "application/x-www-form-urlencoded",
+                        body.into(),
+                    )),
+                    Poll::Html(status) => Ok(reply(
+                        status,
+                        "text/html",
+                        "<html><body>Bad gateway</body></html>".into(),
+                    )),
+                    Poll::Unreachable => Err(exit::network("connection refused")),
+                    Poll::Broken => Err(exit::fail(Code::Failure, "bad ca_file")),
+                }
+            };
+            let result = poll(
+                &mut send,
+                &auth,
+                &clock,
+                &mut |l| left.push(l.as_secs()),
+                "p",
+            );
+            Run { result, at, left }
+        }
+
+        #[test]
+        fn the_advertised_interval_is_kept_between_polls_and_before_the_first() {
+            let run = run(Some(2), Some(60), &[pending(), pending(), token()]);
+            assert_eq!(run.at, [2, 4, 6]);
+            assert_eq!(run.result.unwrap().access_token.expose(), "at-1");
+            assert_eq!(run.left, [60, 58, 56], "what the progress line shows");
+        }
+
+        #[test]
+        fn a_missing_interval_means_five_seconds() {
+            // sigstore/sigstore#2381: no `interval` must not mean a busy loop.
+            assert_eq!(run(None, Some(60), &[pending(), token()]).at, [5, 10]);
+        }
+
+        #[test]
+        fn an_interval_of_zero_is_a_second() {
+            assert_eq!(
+                run(Some(0), Some(60), &[pending(), pending(), token()]).at,
+                [1, 2, 3]
+            );
+        }
+
+        #[test]
+        fn slow_down_adds_five_seconds_for_this_and_every_later_poll() {
+            let run = run(
+                Some(1),
+                Some(60),
+                &[slow_down(), pending(), slow_down(), token()],
+            );
+            assert_eq!(run.at, [1, 7, 13, 24]);
+        }
+
+        /// GitHub sends `slow_down` with HTTP 200 and its new interval; the larger of that
+        /// and old + 5 s wins, and it stays (cli/cli#9370).
+        #[test]
+        fn slow_down_with_a_larger_interval_takes_it_for_good() {
+            let script = [
+                Poll::Form(
+                    200,
+                    "error=slow_down&error_description=Too+many+requests&interval=7",
+                ),
+                Poll::Form(200, "error=authorization_pending"),
+                token(),
+            ];
+            assert_eq!(run(Some(1), Some(60), &script).at, [1, 8, 15]);
+        }
+
+        #[test]
+        fn server_errors_back_off_exponentially_then_the_interval_returns() {
+            let script = [
+                Poll::Html(502),
+                Poll::Json(503, json!({})),
+                pending(),
+                token(),
+            ];
+            let run = run(Some(1), Some(60), &script);
+            // Waits 1 s, then 2 s and 4 s after each failure, then 1 s again.
+            assert_eq!(run.at, [1, 3, 7, 8]);
+            assert!(run.result.is_ok());
+        }
+
+        #[test]
+        fn network_failures_back_off_like_server_errors_up_to_a_minute() {
+            let mut script = vec![Poll::Unreachable; 8];
+            script.push(token());
+            let run = run(Some(5), Some(900), &script);
+            let gaps: Vec<u64> = run.at.windows(2).map(|w| w[1] - w[0]).collect();
+            assert_eq!(gaps, [10, 20, 40, 60, 60, 60, 60, 60]);
+            assert!(run.result.is_ok());
+        }
+
+        #[test]
+        fn an_unreachable_provider_until_the_code_expires_is_exit_4_and_no_late_request() {
+            let run = run(Some(1), Some(5), &[Poll::Json(503, json!({}))]);
+            // At 1 and 3 (backoff 2 s); the 4 s backoff would pass the expiry at 5, so one
+            // last try an interval before it, at 4; then nothing.
+            assert_eq!(run.at, [1, 3, 4]);
+            assert_eq!(run.code(), Code::Network);
+            assert!(run.message().contains("unreachable"), "{}", run.message());
+        }
+
+        #[test]
+        fn no_request_at_or_after_expires_in() {
+            let run = run(Some(1), Some(3), &[pending()]);
+            assert_eq!(run.at, [1, 2]);
+            assert_eq!(run.code(), Code::LoginIncomplete);
+            assert!(run.message().contains("expired"), "{}", run.message());
+        }
+
+        #[test]
+        fn denied_and_expired_codes_end_with_exit_5_and_the_providers_words() {
+            let denied = run(
+                Some(1),
+                Some(60),
+                &[Poll::Json(
+                    400,
+                    json!({"error": "access_denied", "error_description": "The user said no"}),
+                )],
+            );
+            assert_eq!((denied.at.len(), denied.code()), (1, Code::LoginIncomplete));
+            assert!(
+                denied.message().contains("The user said no"),
+                "{}",
+                denied.message()
+            );
+            let expired = run(
+                Some(1),
+                Some(60),
+                &[
+                    pending(),
+                    Poll::Json(400, json!({"error": "expired_token"})),
+                ],
+            );
+            assert_eq!(
+                (expired.at.clone(), expired.code()),
+                (vec![1, 2], Code::LoginIncomplete)
+            );
+        }
+
+        #[test]
+        fn any_other_error_ends_the_sign_in_at_once() {
+            let refused = run(
+                Some(1),
+                Some(60),
+                &[Poll::Form(
+                    200,
+                    "error=incorrect_client_credentials&error_description=The+client_id+is+wrong",
+                )],
+            );
+            assert_eq!((refused.at.len(), refused.code()), (1, Code::Failure));
+            assert!(
+                refused.message().contains("incorrect_client_credentials"),
+                "{}",
+                refused.message()
+            );
+            let broken = run(Some(1), Some(60), &[Poll::Broken]);
+            assert_eq!((broken.at.len(), broken.code()), (1, Code::Failure));
+        }
+    }
+
     mod properties {
         use super::super::*;
-        use crate::http::hostile;
         use proptest::prelude::*;
 
         /// An OAuth error code with an interval, or `None` for trouble (Outcome is not Clone).
@@ -466,7 +745,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn every_wait_is_within_one_to_sixty_seconds(
@@ -484,7 +763,10 @@ mod tests {
 
             #[test]
             fn the_next_wait_never_reaches_the_deadline(
-                now in any::<u64>(), left in any::<u64>(), wanted in any::<u64>(), interval in any::<u64>(),
+                now in any::<u64>(), left in any::<u64>(), wanted in any::<u64>(),
+                // The loop's interval is never below MIN_INTERVAL (`PollState` clamps it);
+                // with 0, "an interval before the expiry" would be the expiry itself.
+                interval in MIN_INTERVAL.as_secs()..,
             ) {
                 let s = Duration::from_secs;
                 let (now, deadline) = (s(now), s(now).saturating_add(s(left)));

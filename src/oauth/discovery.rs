@@ -297,7 +297,7 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn any_discovery_answer_is_metadata_or_an_error(reply in hostile::reply(), meta in hostile::object()) {

@@ -400,7 +400,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(hostile::config())]
+            #![proptest_config(crate::property::config())]
 
             #[test]
             fn no_answer_makes_a_parser_panic(reply in hostile::reply()) {

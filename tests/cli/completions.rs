@@ -9,10 +9,6 @@ use std::process::Command;
 fn complete_in_bash(scratch: &Scratch, script: &str, words: &[&str]) -> Vec<String> {
     let path = scratch.path().join("keycard.bash");
     std::fs::write(&path, script).unwrap();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keycard"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let program = format!(
         "source '{}'\n\
@@ -27,33 +23,26 @@ fn complete_in_bash(scratch: &Scratch, script: &str, words: &[&str]) -> Vec<Stri
         quoted.join(" "),
         words.len() - 1
     );
-    let mut cmd = Command::new("bash");
-    clean_env(&mut cmd);
-    let path_var = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = cmd
-        .args(["--norc", "--noprofile", "-c", &program])
-        .env("PATH", path_var)
-        .env("KEYCARD_CONFIG_DIR", scratch.config_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    candidates(&Run::of(shell_with_keycard(scratch, "bash").args([
+        "--norc",
+        "--noprofile",
+        "-c",
+        &program,
+    ])))
+}
+
+/// The completion candidates a shell printed, one a line, without the tab-separated
+/// description fish adds.
+#[track_caller]
+fn candidates(run: &Run) -> Vec<String> {
+    run.expect(0)
+        .stdout
         .lines()
-        .map(str::to_string)
         .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').next().unwrap().to_string())
         .collect()
 }
 
-#[test]
 fn bash_completes_subcommands_and_profile_names() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "cli");
@@ -92,7 +81,93 @@ fn bash_completes_subcommands_and_profile_names() {
     );
 }
 
-#[test]
+/// `program` (a shell) with keycard first on PATH and its config in `scratch`.
+fn shell_with_keycard(scratch: &Scratch, program: &str) -> Command {
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keycard"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut cmd = Command::new(require(program));
+    clean_env(&mut cmd);
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    )
+    .env("KEYCARD_CONFIG_DIR", scratch.config_dir())
+    .env("HOME", scratch.path());
+    cmd
+}
+
+/// A scratch config with profiles `prod` and `staging`, and `SHELL`'s script in a file.
+fn two_profiles_and_script(shell: &str) -> (Scratch, std::path::PathBuf) {
+    let scratch = Scratch::new();
+    scratch.add_profile("prod", "https://id.example.com", "cli");
+    scratch.add_profile("staging", "https://id.example.com", "cli");
+    let run = scratch.run(&["completions", shell]);
+    let file = scratch.path().join(format!("keycard.{shell}"));
+    std::fs::write(&file, &run.expect(0).stdout).unwrap();
+    (scratch, file)
+}
+
+/// fish's own completer (`complete -C LINE`) on the sourced script: subcommands, and
+/// profile names after `--profile`/`-p` and after `config use|show|remove`.
+fn fish_completes_subcommands_and_profile_names() {
+    let (scratch, file) = two_profiles_and_script("fish");
+    let complete = |line: &str| -> Vec<String> {
+        let script = format!("source '{}'; complete -C '{line}'", file.display());
+        candidates(&Run::of(shell_with_keycard(&scratch, "fish").args([
+            "--no-config",
+            "-c",
+            &script,
+        ])))
+    };
+    assert!(complete("keycard sta").contains(&"status".to_string()));
+    assert_eq!(complete("keycard --profile "), ["prod", "staging"]);
+    assert_eq!(complete("keycard token -p st"), ["staging"]);
+    assert_eq!(complete("keycard config use "), ["prod", "staging"]);
+    assert!(!complete("keycard config add ").contains(&"prod".to_string()));
+}
+
+/// zsh's completion system needs a terminal to run; what keycard adds to clap's script
+/// is checked in two parts: the action is attached to `--profile`/`-p` and to the name of
+/// `config use|show|remove` (not `config add`), and run in zsh it offers the profiles.
+fn zsh_offers_profile_names_for_the_profile_flag_and_config_names() {
+    let (scratch, file) = two_profiles_and_script("zsh");
+    let script = std::fs::read_to_string(&file).unwrap();
+    let action = "{compadd -- $(keycard config list --names 2>/dev/null)}";
+    let with_action: Vec<&str> = script.lines().filter(|l| l.contains(action)).collect();
+    assert!(
+        with_action.iter().any(|l| l.contains("'--profile="))
+            && with_action.iter().any(|l| l.contains("'-p+")),
+        "{script}"
+    );
+    let names = with_action
+        .iter()
+        .filter(|l| l.contains(":name -- Profile name"))
+        .count();
+    assert_eq!(names, 3, "config use, show and remove: {with_action:#?}");
+    // The action as _arguments runs it, with compadd printing what it is given.
+    let body = action.trim_start_matches('{').trim_end_matches('}');
+    let out = shell_with_keycard(&scratch, "zsh")
+        .args([
+            "-f",
+            "-c",
+            &format!("compadd() {{ print -l -- \"$@\" }}; {body}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "--\nprod\nstaging\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn every_shell_gets_a_script() {
     let scratch = Scratch::new();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
@@ -100,40 +175,64 @@ fn every_shell_gets_a_script() {
         run.expect(0);
         assert!(run.stdout.contains("keycard"), "{shell}: {}", run.stdout);
         assert!(run.stdout.contains("whoami"), "{shell} lacks whoami");
-        // The profile-name splicing must leave a script its shell can read.
-        if matches!(shell, "bash" | "zsh" | "fish") {
-            let file = scratch.path().join(format!("completion.{shell}"));
-            std::fs::write(&file, &run.stdout).unwrap();
-            match Command::new(shell).arg("-n").arg(&file).output() {
-                Ok(out) => assert!(
-                    out.status.success(),
-                    "{shell} -n: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ),
-                Err(_) => eprintln!("{shell} is not installed; its syntax check skipped"),
-            }
-        }
     }
     scratch.run(&["completions", "tcsh"]).expect(2);
 }
 
-#[test]
+/// The profile-name splicing must leave a script its shell can read (`SHELL -n`).
+fn parses_in(shell: &str) {
+    let program = require(shell);
+    let scratch = Scratch::new();
+    let run = scratch.run(&["completions", shell]);
+    let file = scratch.path().join(format!("completion.{shell}"));
+    std::fs::write(&file, &run.expect(0).stdout).unwrap();
+    let out = Command::new(program).arg("-n").arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{shell} -n: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn the_bash_script_parses() {
+    parses_in("bash");
+}
+
+fn the_zsh_script_parses() {
+    parses_in("zsh");
+}
+
+fn the_fish_script_parses() {
+    parses_in("fish");
+}
+
 fn version_names_the_commit() {
-    let run = Run::from(keycard_bare().arg("--version").output().unwrap());
+    let run = Run::of(keycard_bare().arg("--version"));
     run.expect(0);
     let line = run.stdout.trim();
     assert!(
         line.starts_with(&format!("keycard {}", env!("CARGO_PKG_VERSION"))),
         "{line}"
     );
-    let in_git = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(repo())
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    if let Some(head) = in_git {
-        let head = String::from_utf8(head.stdout).unwrap();
-        assert!(line.contains(head.trim()), "{line} lacks commit {head}");
+    // From a source tarball there is no commit to name; in a checkout there is.
+    if repo().join(".git").exists() {
+        let head = Run::of(
+            Command::new(require("git"))
+                .args(["rev-parse", "--short=12", "HEAD"])
+                .current_dir(repo()),
+        );
+        let head = head.expect(0).stdout.trim();
+        assert!(line.contains(head), "{line} lacks commit {head}");
     }
 }
+
+crate::tests![
+    bash_completes_subcommands_and_profile_names,
+    fish_completes_subcommands_and_profile_names,
+    zsh_offers_profile_names_for_the_profile_flag_and_config_names,
+    every_shell_gets_a_script,
+    the_bash_script_parses,
+    the_zsh_script_parses,
+    the_fish_script_parses,
+    version_names_the_commit
+];

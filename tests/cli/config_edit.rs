@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 /// the editor command carried), `$#`/`$@` as the shell gives them.
 fn editor(scratch: &Scratch, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    // keycard runs the editor through sh, and the scripts are sh scripts.
+    crate::harness::require("sh");
     let path = scratch.path().join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -41,7 +43,6 @@ fn leftovers(scratch: &Scratch) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn a_valid_edit_replaces_config_toml_keeping_it_private() {
     let scratch = with_profile();
     // The copy it is given must be private too: the script records its mode.
@@ -60,7 +61,6 @@ fn a_valid_edit_replaces_config_toml_keeping_it_private() {
     assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 }
 
-#[test]
 fn visual_wins_over_editor_and_may_carry_arguments() {
     let scratch = with_profile();
     let visual = editor(
@@ -80,7 +80,6 @@ fn visual_wins_over_editor_and_may_carry_arguments() {
     assert!(scratch.config_toml().contains("from-visual"));
 }
 
-#[test]
 fn an_invalid_edit_names_line_and_column_and_can_be_edited_again() {
     let scratch = with_profile();
     let before = scratch.config_toml();
@@ -119,7 +118,6 @@ if [ "$n" = 0 ]; then printf 'timeout = 0\n' >> "$1"; else sed -i 's/^timeout = 
     assert_eq!(mode(&scratch.config_dir().join(&kept[0])), 0o600);
 }
 
-#[test]
 fn toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position() {
     for (append, expect) in [
         ("[profiles.work\n", "line"),
@@ -144,7 +142,6 @@ fn toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position() {
     }
 }
 
-#[test]
 fn an_editor_that_fails_changes_nothing() {
     let scratch = with_profile();
     let before = scratch.config_toml();
@@ -164,7 +161,6 @@ fn an_editor_that_fails_changes_nothing() {
     assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 }
 
-#[test]
 fn a_config_changed_during_the_edit_is_not_overwritten() {
     let scratch = with_profile();
     let bin = env!("CARGO_BIN_EXE_keycard");
@@ -189,7 +185,6 @@ fn a_config_changed_during_the_edit_is_not_overwritten() {
     );
 }
 
-#[test]
 fn without_a_terminal_it_refuses_and_runs_no_editor() {
     let scratch = with_profile();
     let script = editor(&scratch, "ed.sh", r#"touch "$(dirname "$0")/ran""#);
@@ -207,7 +202,6 @@ fn without_a_terminal_it_refuses_and_runs_no_editor() {
     assert!(!scratch.path().join("ran").exists());
 }
 
-#[test]
 fn a_broken_config_toml_can_be_fixed_with_config_edit() {
     let scratch = with_profile();
     let path = scratch.config_dir().join("config.toml");
@@ -219,3 +213,14 @@ fn a_broken_config_toml_can_be_fixed_with_config_edit() {
     assert_eq!(scratch.config_toml(), good);
     scratch.run(&["config", "list"]).expect(0);
 }
+
+crate::tests![
+    a_valid_edit_replaces_config_toml_keeping_it_private,
+    visual_wins_over_editor_and_may_carry_arguments,
+    an_invalid_edit_names_line_and_column_and_can_be_edited_again,
+    toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position,
+    an_editor_that_fails_changes_nothing,
+    a_config_changed_during_the_edit_is_not_overwritten,
+    without_a_terminal_it_refuses_and_runs_no_editor,
+    a_broken_config_toml_can_be_fixed_with_config_edit
+];

@@ -1,64 +1,48 @@
 //! Crash safety: a keycard killed with SIGKILL in the middle of writing a token file or
-//! config.toml leaves the old file or the new one, never a torn one, and the next writer
-//! holding the profile's lock sweeps away the temporary file the dead one left.
+//! config.toml leaves the old file, never a torn one; one that finishes leaves the new
+//! one; and the next writer holding the profile's lock sweeps away the temporary file
+//! the dead one left.
 //!
-//! The kills are aimed: `KEYCARD_TEST_SLOW_WRITE_MS` (a seam in debug builds only, see
-//! src/fsio.rs) stretches the temporary file's write to eight chunks with a pause after
-//! each, and every kill is timed from the moment the fake provider answered, so a good
-//! share of them land inside the write. Each test checks that they did.
+//! The kills are exact: `KEYCARD_TEST_KILL_WRITE_AT=K` (a seam in debug builds only, see
+//! src/fsio.rs) writes the temporary file in eight chunks and has keycard SIGKILL itself
+//! after the K-th. Every test kills at each of the eight points, so none depends on how
+//! fast the machine is.
 
 use crate::fake::{self, FakeServer};
 use crate::support::*;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-const SLOW_WRITE_MS: &str = "20";
-/// Eight chunks of 20 ms: the write window is about 160 ms.
-const WINDOW_MS: u64 = 160;
+/// Every point of the write a kill is aimed at.
+const KILL_POINTS: std::ops::RangeInclusive<usize> = 1..=8;
 
-/// The delays before each kill: spread evenly (and reproducibly) over the window plus a
-/// quarter, so some kills land after the rename too.
-fn delay(i: usize) -> Duration {
-    let spread = WINDOW_MS * 5 / 4;
-    Duration::from_millis((i as u64 * 37) % spread)
-}
-
-/// Temporary files left beside `target` (`.NAME.PID.N.tmp`), removed after counting.
-fn take_temps(target: &Path) -> usize {
+/// Temporary files left beside `target` (`.NAME.PID.N.tmp`).
+fn temps(target: &Path) -> usize {
     let prefix = format!(".{}.", target.file_name().unwrap().to_string_lossy());
-    let dir = target.parent().unwrap();
-    let mut found = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&prefix) && name.ends_with(".tmp") {
-            std::fs::remove_file(entry.path()).unwrap();
-            found += 1;
-        }
-    }
-    found
+    std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&prefix) && name.ends_with(".tmp"))
+        .count()
 }
 
-fn spawn_slow(mut cmd: Command) -> Child {
-    cmd.env("KEYCARD_TEST_SLOW_WRITE_MS", SLOW_WRITE_MS)
+/// Runs `cmd` with the kill seam at `point`; it must die of SIGKILL.
+#[track_caller]
+fn run_killed_at(mut cmd: Command, point: usize) {
+    use std::os::unix::process::ExitStatusExt;
+    let status = cmd
+        .env("KEYCARD_TEST_KILL_WRITE_AT", point.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits until `server` has seen `count` token requests (or `child` has exited), then
-/// waits `after` and kills `child` with SIGKILL.
-fn kill_after_token_request(child: &mut Child, server: &FakeServer, count: usize, after: Duration) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.requests("/token").len() < count && child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "keycard never asked for a token");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    std::thread::sleep(after);
-    let _ = child.kill(); // SIGKILL; an error only means it had already exited
-    child.wait().unwrap();
+        .status()
+        .unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "keycard should have been killed inside its write at chunk {point}: {status:?}"
+    );
 }
 
 /// The token file's access token; panics with the file's text when it is torn.
@@ -69,34 +53,6 @@ fn access_token_on_file(scratch: &Scratch) -> String {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("torn token file ({e}):\n{text}"));
     assert!(tokens["refresh_token"].is_string(), "{text}");
     tokens["access_token"].as_str().unwrap().to_string()
-}
-
-/// The tallies of one kill loop.
-#[derive(Default, Debug)]
-struct Tally {
-    old: usize,
-    new: usize,
-    mid_write: usize,
-}
-
-impl Tally {
-    fn record(&mut self, token: &str, old: &str, new: &str, temps: usize) {
-        match token {
-            t if t == old => self.old += 1,
-            t if t == new => self.new += 1,
-            other => panic!("the token file holds neither session: {other}"),
-        }
-        self.mid_write += usize::from(temps > 0);
-    }
-
-    #[track_caller]
-    fn assert_aimed(&self, runs: usize) {
-        assert!(
-            self.mid_write * 3 >= runs,
-            "too few kills landed inside the write to prove anything: {self:?}"
-        );
-        assert!(self.new > 0, "no run ever finished its write: {self:?}");
-    }
 }
 
 fn token_server() -> FakeServer {
@@ -128,78 +84,48 @@ fn reset_session(scratch: &Scratch) {
     scratch.edit_tokens("default", |t| t["issuer"] = Value::Null);
 }
 
-#[test]
-fn a_refresh_killed_mid_write_leaves_the_old_or_the_new_session() {
-    const RUNS: usize = 100;
+/// `args` killed at each of `points` of its token file write leaves the old session and
+/// one temporary file; the next run sweeps it and stores the new session.
+fn killed_writes_of_the_token_file(args: &[&str], points: impl Iterator<Item = usize>) {
     let server = token_server();
     let scratch = expired_session(&server);
-    let mut tally = Tally::default();
-    for i in 0..RUNS {
-        reset_session(&scratch);
+    let file = scratch.token_file("default");
+    for point in points {
         let mut cmd = scratch.keycard();
-        cmd.arg("token");
-        let mut child = spawn_slow(cmd);
-        kill_after_token_request(&mut child, &server, i + 1, delay(i));
-        let temps = take_temps(&scratch.token_file("default"));
-        tally.record(
-            &access_token_on_file(&scratch),
+        cmd.args(args);
+        run_killed_at(cmd, point);
+        assert_eq!(
+            access_token_on_file(&scratch),
             "at-secret",
-            "at-new",
-            temps,
+            "killed at {point}"
         );
+        assert_eq!(
+            temps(&file),
+            1,
+            "killed at {point}: its temporary file stays"
+        );
+        scratch.run(args).expect(0);
+        assert_eq!(
+            access_token_on_file(&scratch),
+            "at-new",
+            "after the kill at {point}"
+        );
+        assert_eq!(temps(&file), 0, "the next writer swept the dead one's file");
+        reset_session(&scratch);
     }
-    tally.assert_aimed(RUNS);
 }
 
-#[test]
-fn a_login_killed_mid_write_leaves_the_old_or_the_new_session() {
-    // Every login waits one poll interval (1 s, the least keycard accepts): four at once.
-    const THREADS: usize = 4;
-    const RUNS_EACH: usize = 25;
-    let tallies: Vec<Tally> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..THREADS)
-            .map(|t| {
-                s.spawn(move || {
-                    let server = token_server();
-                    let scratch = expired_session(&server);
-                    let mut tally = Tally::default();
-                    for i in 0..RUNS_EACH {
-                        reset_session(&scratch);
-                        let mut cmd = scratch.keycard();
-                        cmd.args(["login", "--force", "--no-browser"]);
-                        let mut child = spawn_slow(cmd);
-                        kill_after_token_request(
-                            &mut child,
-                            &server,
-                            i + 1,
-                            delay(i * THREADS + t),
-                        );
-                        let temps = take_temps(&scratch.token_file("default"));
-                        tally.record(
-                            &access_token_on_file(&scratch),
-                            "at-secret",
-                            "at-new",
-                            temps,
-                        );
-                    }
-                    tally
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
-    let total = tallies.iter().fold(Tally::default(), |mut sum, t| {
-        sum.old += t.old;
-        sum.new += t.new;
-        sum.mid_write += t.mid_write;
-        sum
-    });
-    total.assert_aimed(THREADS * RUNS_EACH);
+fn a_refresh_killed_mid_write_leaves_the_old_session() {
+    killed_writes_of_the_token_file(&["token"], KILL_POINTS);
 }
 
-#[test]
-fn config_set_killed_mid_write_leaves_the_old_or_the_new_config() {
-    const RUNS: usize = 40;
+fn a_login_killed_mid_write_leaves_the_old_session() {
+    // Each login waits one poll interval (1 s, the least keycard accepts), so only the
+    // first and the last point: the write itself is the refresh's, killed at all eight.
+    killed_writes_of_the_token_file(&["login", "--force", "--no-browser"], [1, 8].into_iter());
+}
+
+fn config_set_killed_mid_write_leaves_the_old_config() {
     let scratch = Scratch::new();
     scratch.add_endpoint_profile("default", "http://127.0.0.1:9");
     scratch
@@ -207,34 +133,33 @@ fn config_set_killed_mid_write_leaves_the_old_or_the_new_config() {
         .expect(0);
     let path = scratch.config_dir().join("config.toml");
     let old = std::fs::read_to_string(&path).unwrap();
-    // From spawn: process start and reading the config come before the window.
-    let start_ms = 30;
-    let (mut mid_write, mut new) = (0, 0);
-    for i in 0..RUNS {
-        std::fs::write(&path, &old).unwrap();
+    let set = ["config", "set", "scopes", "new-scope"];
+    for point in KILL_POINTS {
         let mut cmd = scratch.keycard();
-        cmd.args(["config", "set", "scopes", "new-scope"]);
-        let mut child = spawn_slow(cmd);
-        std::thread::sleep(Duration::from_millis(start_ms) + delay(i));
-        let _ = child.kill();
-        child.wait().unwrap();
-        mid_write += usize::from(take_temps(&path) > 0);
+        cmd.args(set);
+        run_killed_at(cmd, point);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            old,
+            "killed at {point}: config.toml is the old one, byte for byte"
+        );
+        assert_eq!(temps(&path), 1, "killed at {point}");
+        scratch.run(&set).expect(0);
         let text = std::fs::read_to_string(&path).unwrap();
         let doc: toml_edit::DocumentMut = text
             .parse()
             .unwrap_or_else(|e| panic!("torn config.toml ({e}):\n{text}"));
-        let scopes = doc["profiles"]["default"]["scopes"].to_string();
-        match scopes.trim() {
-            r#"["old-scope"]"# => {}
-            r#"["new-scope"]"# => new += 1,
-            other => panic!("config.toml holds neither version: {other}\n{text}"),
+        assert_eq!(
+            doc["profiles"]["default"]["scopes"].to_string().trim(),
+            r#"["new-scope"]"#
+        );
+        std::fs::write(&path, &old).unwrap();
+        for entry in std::fs::read_dir(path.parent().unwrap()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().ends_with(".tmp") {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
         }
     }
-    assert!(
-        mid_write * 4 >= RUNS,
-        "only {mid_write} of {RUNS} kills landed inside the write"
-    );
-    assert!(new > 0, "no run ever finished its write");
 }
 
 /// A temporary file as a killed keycard leaves it: `.auth-NAME.json.PID.N.tmp`.
@@ -262,7 +187,6 @@ fn assert_swept(planted: &[std::path::PathBuf; 3], what: &str) {
     );
 }
 
-#[test]
 fn refresh_login_and_logout_sweep_their_profiles_stale_temp_files() {
     let server = token_server();
     let scratch = expired_session(&server);
@@ -287,3 +211,10 @@ fn refresh_login_and_logout_sweep_their_profiles_stale_temp_files() {
     scratch.run(&["token"]).expect(0);
     assert!(planted[0].exists());
 }
+
+crate::tests![
+    a_refresh_killed_mid_write_leaves_the_old_session,
+    a_login_killed_mid_write_leaves_the_old_session,
+    config_set_killed_mid_write_leaves_the_old_config,
+    refresh_login_and_logout_sweep_their_profiles_stale_temp_files
+];

@@ -40,7 +40,6 @@ fn host_of(req: &fake::Request) -> String {
     format!("http://{}", req.header("host").unwrap())
 }
 
-#[test]
 fn oidc_discovery_then_rfc_8414_for_an_issuer_with_a_path() {
     let server = FakeServer::start(|req, n| {
         let issuer = format!("{}/tenants/acme", host_of(req));
@@ -69,7 +68,6 @@ fn oidc_discovery_then_rfc_8414_for_an_issuer_with_a_path() {
     assert_eq!(server.discovery_requests().len(), 2);
 }
 
-#[test]
 fn explicit_endpoints_need_no_discovery_even_with_an_issuer() {
     let server = FakeServer::start(|req, n| {
         flow(&req.path, n).unwrap_or_else(|| fake::json(500, json!({})))
@@ -85,7 +83,6 @@ fn explicit_endpoints_need_no_discovery_even_with_an_issuer() {
     assert!(server.discovery_requests().is_empty());
 }
 
-#[test]
 fn stale_cached_endpoints_are_discovered_again_on_404() {
     let server = FakeServer::start(|req, n| match req.path.as_str() {
         "/.well-known/openid-configuration" => {
@@ -126,11 +123,10 @@ fn stale_cached_endpoints_are_discovered_again_on_404() {
     scratch.add_profile("p", &gone.url, "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(run.stderr.contains("HTTP 404"), "{}", run.stderr);
+    run.stderr_has("HTTP 404");
     assert_eq!(gone.discovery_requests().len(), 1, "{:?}", gone.paths());
 }
 
-#[test]
 fn an_issuer_mismatch_is_an_error() {
     let server = FakeServer::start(|req, n| match req.path.as_str() {
         "/.well-known/openid-configuration" => metadata("https://evil.example.com", &host_of(req)),
@@ -148,3 +144,10 @@ fn an_issuer_mismatch_is_an_error() {
     assert_eq!(server.paths(), ["/.well-known/openid-configuration"]);
     assert!(!scratch.config_toml().contains("discovered"));
 }
+
+crate::tests![
+    oidc_discovery_then_rfc_8414_for_an_issuer_with_a_path,
+    explicit_endpoints_need_no_discovery_even_with_an_issuer,
+    stale_cached_endpoints_are_discovered_again_on_404,
+    an_issuer_mismatch_is_an_error
+];

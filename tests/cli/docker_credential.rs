@@ -2,7 +2,8 @@
 //! protocol, and the docker CLI using it against a registry that demands a login.
 
 use crate::support::{
-    Provider, Run, Scratch, TlsServer, clean_env, login_as, run_with_input, self_signed, signed_in,
+    Provider, Run, Scratch, TlsServer, clean_env, login_as, require, run_with_input, self_signed,
+    signed_in,
 };
 use base64::Engine;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,6 @@ fn registry_profile(scratch: &Scratch) {
         .expect(0);
 }
 
-#[test]
 fn get_answers_for_listed_registries_only() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
@@ -81,21 +81,15 @@ fn get_answers_for_listed_registries_only() {
     }
 }
 
-#[test]
 fn a_listed_registry_without_a_session_is_an_error_naming_the_login_command() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
     let run = helper(&scratch, &["get"], &[], "registry.example.com:5000");
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile prod"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile prod");
 }
 
-#[test]
 fn list_names_hosts_of_signed_in_profiles_without_secrets() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
@@ -143,7 +137,6 @@ fn list_names_hosts_of_signed_in_profiles_without_secrets() {
     );
 }
 
-#[test]
 fn store_and_erase_leave_the_session_alone() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
@@ -161,8 +154,8 @@ fn store_and_erase_leave_the_session_alone() {
 /// A TLS registry on 127.0.0.1 (self-signed, made by openssl) that answers 401 +
 /// `WWW-Authenticate: Basic` without credentials and prints `PATH AUTHORIZATION` for
 /// every request; `None` when openssl or python3 is missing.
-fn registry(dir: &Path) -> Option<TlsServer> {
-    let (cert, key) = self_signed(dir, "registry")?;
+fn registry(dir: &Path) -> TlsServer {
+    let (cert, key) = self_signed(dir, "registry");
     let handler = r#"
     def do_GET(self):
         auth = self.headers.get('Authorization')
@@ -196,20 +189,13 @@ fn authorizations(printed: &[String], path_part: &str) -> Vec<String> {
 
 /// The docker CLI (no daemon needed: `manifest inspect` talks to the registry itself)
 /// finds keycard through credHelpers and sends its token to the registry.
-#[test]
 fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
-    if Command::new("docker").arg("--version").output().is_err() {
-        eprintln!("docker is not installed; skipping the docker CLI test");
-        return;
-    }
+    let docker = require("docker");
     let scratch = Scratch::new();
-    let Some(registry) = registry(scratch.path()) else {
-        eprintln!("openssl or python3 is missing; skipping the docker CLI test");
-        return;
-    };
-    let provider = Provider::start();
+    let registry = registry(scratch.path());
+    let provider = Provider::shared();
     provider.add_profile(&scratch, "reg");
-    login_as(&scratch, &provider, "reg", "alice").expect(0);
+    login_as(&scratch, provider, "reg", "alice").expect(0);
     let host = format!("127.0.0.1:{}", registry.port);
     scratch.run(&["config", "set", "hosts", &host]).expect(0);
 
@@ -226,7 +212,7 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = Command::new("docker");
+    let mut cmd = Command::new(docker);
     clean_env(&mut cmd);
     let out = cmd
         .args([
@@ -259,3 +245,11 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
         "docker got past the login to the registry's answer: {run:?}"
     );
 }
+
+crate::tests![
+    get_answers_for_listed_registries_only,
+    a_listed_registry_without_a_session_is_an_error_naming_the_login_command,
+    list_names_hosts_of_signed_in_profiles_without_secrets,
+    store_and_erase_leave_the_session_alone,
+    the_docker_cli_logs_in_to_a_registry_with_the_profiles_token
+];

@@ -13,7 +13,6 @@ fn exec(scratch: &Scratch, args: &[&str]) -> Run {
     scratch.run(&all)
 }
 
-#[test]
 fn the_command_gets_a_working_token_refreshed_when_needed_and_nothing_else_of_keycard() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -80,7 +79,6 @@ fn the_command_gets_a_working_token_refreshed_when_needed_and_nothing_else_of_ke
     );
 }
 
-#[test]
 fn exit_code_stdin_and_pid_are_the_commands_own() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -110,7 +108,6 @@ fn exit_code_stdin_and_pid_are_the_commands_own() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_sigterm_sent_to_the_pid_reaches_the_commands_trap() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -149,7 +146,6 @@ fn a_sigterm_sent_to_the_pid_reaches_the_commands_trap() {
     assert_eq!(rest, "got TERM\n");
 }
 
-#[test]
 fn without_a_session_the_command_is_not_run() {
     let scratch = Scratch::new();
     scratch.add_profile("work", "https://id.example.com", "cli");
@@ -158,11 +154,7 @@ fn without_a_session_the_command_is_not_run() {
     let run = exec(&scratch, &["--profile", "work", "--", "sh", "-c", &touch]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile work"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile work");
     assert!(!marker.exists(), "the command ran");
 
     // Expired with nothing to refresh it with: the same.
@@ -171,7 +163,6 @@ fn without_a_session_the_command_is_not_run() {
     assert!(!marker.exists(), "the command ran");
 }
 
-#[test]
 fn a_missing_or_unrunnable_command_is_127_or_126_with_one_line() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -190,7 +181,7 @@ fn a_missing_or_unrunnable_command_is_127_or_126_with_one_line() {
     run.expect(126);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("permission denied"), "{}", run.stderr);
+    run.stderr_has("permission denied");
     exec(&scratch, &["--", scratch.path().to_str().unwrap()]).expect(126);
 
     for run in [
@@ -201,7 +192,6 @@ fn a_missing_or_unrunnable_command_is_127_or_126_with_one_line() {
     }
 }
 
-#[test]
 fn env_must_name_a_variable_and_a_command_is_required() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -228,3 +218,12 @@ fn env_must_name_a_variable_and_a_command_is_required() {
     )
     .expect(0);
 }
+
+crate::tests![
+    the_command_gets_a_working_token_refreshed_when_needed_and_nothing_else_of_keycard,
+    exit_code_stdin_and_pid_are_the_commands_own,
+    a_sigterm_sent_to_the_pid_reaches_the_commands_trap,
+    without_a_session_the_command_is_not_run,
+    a_missing_or_unrunnable_command_is_127_or_126_with_one_line,
+    env_must_name_a_variable_and_a_command_is_required
+];

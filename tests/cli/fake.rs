@@ -128,6 +128,8 @@ pub struct FakeServer {
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// What a panicking handler said: the test fails with it (see `Drop` and `check`).
+    panicked: Arc<Mutex<Option<String>>>,
 }
 
 impl FakeServer {
@@ -139,16 +141,23 @@ impl FakeServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let panicked = Arc::new(Mutex::new(None));
         let handler: Arc<Handler> = Arc::new(handler);
         let thread = {
-            let (requests, stop) = (requests.clone(), stop.clone());
+            let (requests, stop, panicked) = (requests.clone(), stop.clone(), panicked.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    if let Ok(stream) = stream {
-                        serve(stream, &*handler, &requests);
+                    let Ok(stream) = stream else { continue };
+                    // A handler's assertion or bug: keep its message for the test (the
+                    // client sees the connection close), and stop serving.
+                    let served =
+                        crate::harness::catch_panic(|| serve(stream, &*handler, &requests));
+                    if let Err((_, report)) = served {
+                        *panicked.lock().unwrap() = Some(report);
+                        break;
                     }
                 }
             })
@@ -158,10 +167,20 @@ impl FakeServer {
             requests,
             stop,
             thread: Some(thread),
+            panicked,
+        }
+    }
+
+    /// Fails the test if a handler panicked (also done when the server is dropped).
+    #[track_caller]
+    pub fn check(&self) {
+        if let Some(message) = self.panicked.lock().unwrap().take() {
+            panic!("a handler of the fake server panicked: {message}");
         }
     }
 
     pub fn requests(&self, path: &str) -> Vec<Request> {
+        self.check();
         self.requests
             .lock()
             .unwrap()
@@ -173,6 +192,7 @@ impl FakeServer {
 
     /// Every request, in arrival order.
     pub fn all(&self) -> Vec<Request> {
+        self.check();
         self.requests.lock().unwrap().clone()
     }
 
@@ -205,6 +225,10 @@ impl Drop for FakeServer {
         let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // Not while the test is already failing: a second panic would abort the run.
+        if !std::thread::panicking() {
+            self.check();
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `hosts` lists the remote, and a loopback smart-HTTP server checks what git sends.
 
 use crate::fake::{self, FakeServer};
-use crate::support::{Provider, Run, Scratch, login_as, run_with_input, signed_in};
+use crate::support::{Provider, Run, Scratch, login_as, require, run_with_input, signed_in, skip};
 use base64::Engine;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -70,7 +70,7 @@ fn git(scratch: &Scratch, gitconfig: &str, args: &[&str]) -> Run {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("git")
+    let out = Command::new(require("git"))
         .args(args)
         .env_clear()
         .env("PATH", path)
@@ -82,7 +82,7 @@ fn git(scratch: &Scratch, gitconfig: &str, args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
-        .expect("git is installed");
+        .unwrap();
     Run::from(out)
 }
 
@@ -121,6 +121,17 @@ fn forge_for(provider: &Provider, server: &FakeServer) -> Scratch {
     scratch
 }
 
+/// Profile `name`, listing git.example.com, signed in with `at-secret` for an hour.
+fn signed_in_for_git_example(name: &str) -> Scratch {
+    let scratch = Scratch::new();
+    scratch.add_profile(name, "https://id.example.com", "cli");
+    scratch
+        .run(&["config", "set", "hosts", "git.example.com"])
+        .expect(0);
+    signed_in(&scratch, name, 3600, true);
+    scratch
+}
+
 fn access_token(scratch: &Scratch) -> String {
     scratch.tokens("forge")["access_token"]
         .as_str()
@@ -128,16 +139,15 @@ fn access_token(scratch: &Scratch) -> String {
         .to_string()
 }
 
-#[test]
 fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let server = git_server("Basic realm=\"repo\"");
-    let scratch = forge_for(&provider, &server);
+    let scratch = forge_for(provider, &server);
 
     let url = format!("{}/repo.git", server.url);
     let run = git(&scratch, &keycard_only(&server), &["ls-remote", &url]);
     run.expect(0);
-    assert!(run.stdout.contains("refs/heads/main"), "{}", run.stdout);
+    run.stdout_has("refs/heads/main");
     let token = access_token(&scratch);
     assert_eq!(authorizations(&server), vec![basic("oauth2", &token)]);
     assert_eq!(
@@ -149,7 +159,6 @@ fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
     assert_eq!(scratch.tokens("forge")["access_token"], token.as_str());
 }
 
-#[test]
 fn an_expiring_token_is_refreshed_once_before_git_gets_it() {
     let provider = Provider::start();
     let server = git_server("Basic realm=\"repo\"");
@@ -169,14 +178,8 @@ fn an_expiring_token_is_refreshed_once_before_git_gets_it() {
     );
 }
 
-#[test]
 fn a_host_no_profile_lists_falls_through_to_the_next_helper() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     let server = git_server("Basic realm=\"repo\"");
     let gitconfig = "[credential]\n\thelper = !keycard git-credential\n\t\
                      helper = \"!f() { echo username=next; echo password=fallback; }; f\"\n";
@@ -191,7 +194,6 @@ fn a_host_no_profile_lists_falls_through_to_the_next_helper() {
     assert_eq!(run.stderr, "");
 }
 
-#[test]
 fn a_listed_host_without_a_session_fails_naming_the_login_command() {
     let scratch = Scratch::new();
     let server = git_server("Basic realm=\"repo\"");
@@ -217,7 +219,6 @@ fn a_listed_host_without_a_session_fails_naming_the_login_command() {
     assert!(run.stderr.contains("keycard login --profile forge"));
 }
 
-#[test]
 fn only_the_profile_listing_a_host_ever_answers_for_it() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "cli");
@@ -280,7 +281,6 @@ fn only_the_profile_listing_a_host_ever_answers_for_it() {
     assert!(run.stdout.contains("password=at-secret"));
 }
 
-#[test]
 fn two_profiles_listing_one_host_is_an_error_naming_both() {
     let scratch = Scratch::new();
     for name in ["alpha", "beta"] {
@@ -307,14 +307,8 @@ fn two_profiles_listing_one_host_is_an_error_naming_both() {
     );
 }
 
-#[test]
 fn store_and_erase_leave_the_session_alone() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     let before = std::fs::read(scratch.token_file("prod")).unwrap();
     let input = "protocol=https\nhost=git.example.com\nusername=oauth2\npassword=at-secret\n\n";
     for operation in ["store", "erase", "some-future-operation"] {
@@ -325,7 +319,6 @@ fn store_and_erase_leave_the_session_alone() {
     assert_eq!(std::fs::read(scratch.token_file("prod")).unwrap(), before);
 }
 
-#[test]
 fn plain_http_is_refused_except_to_loopback() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "cli");
@@ -344,11 +337,10 @@ fn plain_http_is_refused_except_to_loopback() {
     let run = ask("git.example.com");
     run.expect(2);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    run.stderr_has("https://");
     assert!(ask("127.0.0.1:8080").expect(0).stdout.contains("at-secret"));
 }
 
-#[test]
 fn the_user_name_comes_from_the_profile() {
     let scratch = Scratch::new();
     scratch
@@ -382,7 +374,10 @@ fn the_user_name_comes_from_the_profile() {
 
 /// git's version as (major, minor), from `git --version` ("git version 2.47.3").
 fn git_version() -> (u32, u32) {
-    let out = Command::new("git").arg("--version").output().unwrap();
+    let out = Command::new(require("git"))
+        .arg("--version")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text
         .split_whitespace()
@@ -393,17 +388,11 @@ fn git_version() -> (u32, u32) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
-#[test]
 fn bearer_auth_goes_to_a_git_that_offers_it() {
-    let scratch = Scratch::new();
-    scratch.add_profile("forge", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
+    let scratch = signed_in_for_git_example("forge");
     scratch
         .run(&["config", "set", "git_auth", "bearer"])
         .expect(0);
-    signed_in(&scratch, "forge", 3600, true);
     let run = helper(
         &scratch,
         &["git-credential", "get"],
@@ -428,16 +417,14 @@ fn bearer_auth_goes_to_a_git_that_offers_it() {
     );
 }
 
-#[test]
 fn a_real_git_sends_the_token_as_bearer() {
     if git_version() < (2, 46) {
-        eprintln!("git before 2.46 has no authtype capability; skipping");
-        return;
+        skip("needs git 2.46 or later (the authtype capability); this git is older");
     }
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "forge");
-    login_as(&scratch, &provider, "forge", "alice").expect(0);
+    login_as(&scratch, provider, "forge", "alice").expect(0);
     let server = git_server("Bearer realm=\"repo\"");
     scratch
         .run(&["config", "set", "hosts", &host_of(&server)])
@@ -452,14 +439,8 @@ fn a_real_git_sends_the_token_as_bearer() {
     assert_eq!(authorizations(&server), vec![format!("Bearer {token}")]);
 }
 
-#[test]
 fn a_token_with_a_line_break_is_never_passed_on() {
-    let scratch = Scratch::new();
-    scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&["config", "set", "hosts", "git.example.com"])
-        .expect(0);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = signed_in_for_git_example("prod");
     // A provider's token that would smuggle a second key into git's answer.
     scratch.edit_tokens("prod", |t| {
         t["access_token"] = serde_json::json!("at\nusername=evil")
@@ -467,5 +448,20 @@ fn a_token_with_a_line_break_is_never_passed_on() {
     let run = get(&scratch, "git.example.com");
     run.expect(1);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("line break"), "{}", run.stderr);
+    run.stderr_has("line break");
 }
+
+crate::tests![
+    git_sends_the_profiles_fresh_token_to_a_listed_host,
+    an_expiring_token_is_refreshed_once_before_git_gets_it,
+    a_host_no_profile_lists_falls_through_to_the_next_helper,
+    a_listed_host_without_a_session_fails_naming_the_login_command,
+    only_the_profile_listing_a_host_ever_answers_for_it,
+    two_profiles_listing_one_host_is_an_error_naming_both,
+    store_and_erase_leave_the_session_alone,
+    plain_http_is_refused_except_to_loopback,
+    the_user_name_comes_from_the_profile,
+    bearer_auth_goes_to_a_git_that_offers_it,
+    a_real_git_sends_the_token_as_bearer,
+    a_token_with_a_line_break_is_never_passed_on
+];

@@ -117,7 +117,7 @@ fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
 /// keycard run through `sh -c 'umask 000; exec keycard "$@"'`.
 #[cfg(unix)]
 fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
-    let mut sh = std::process::Command::new("sh");
+    let mut sh = std::process::Command::new(require("sh"));
     clean_env(&mut sh);
     sh.env("KEYCARD_CONFIG_DIR", scratch.config_dir());
     sh.args([
@@ -126,12 +126,11 @@ fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
         "keycard",
     ]);
     sh.args(args);
-    Run::from(sh.output().unwrap())
+    Run::of(&mut sh)
 }
 
 // 1. Profile names
 
-#[test]
 fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
     let long = long_name();
     let all: Vec<&str> = BAD_NAMES.iter().copied().chain([long.as_str()]).collect();
@@ -180,14 +179,7 @@ fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
         }
         if !name.contains('\0') && !name.is_empty() {
             for args in [["status"], ["token"], ["logout"]] {
-                let run = Run::from(
-                    scratch
-                        .keycard()
-                        .env("KEYCARD_PROFILE", name)
-                        .args(args)
-                        .output()
-                        .unwrap(),
-                );
+                let run = Run::of(scratch.keycard().env("KEYCARD_PROFILE", name).args(args));
                 run.expect(2);
                 one_line_error(&run, "KEYCARD_PROFILE");
                 assert!(!scratch.config_dir().exists());
@@ -202,7 +194,6 @@ fn invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched() {
     }
 }
 
-#[test]
 fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
     for text in [
         "active = \"../x\"\n",
@@ -260,7 +251,6 @@ fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
     }
 }
 
-#[test]
 fn logout_all_leaves_files_whose_names_are_not_profiles() {
     let scratch = Scratch::new();
     signed_in(&scratch, "good", 3600, true);
@@ -275,7 +265,7 @@ fn logout_all_leaves_files_whose_names_are_not_profiles() {
     }
     let run = scratch.run(&["logout", "--all", "--no-revoke"]);
     run.expect(0);
-    assert!(run.stderr.contains("'good'"), "{}", run.stderr);
+    run.stderr_has("'good'");
     let left = names(&dir);
     assert!(!left.contains(&"auth-good.json".to_string()), "{left:?}");
     for odd in [
@@ -294,7 +284,6 @@ fn logout_all_leaves_files_whose_names_are_not_profiles() {
 // 2. Modes
 
 #[cfg(unix)]
-#[test]
 fn files_are_private_under_umask_000_for_config_login_and_refresh() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -347,7 +336,6 @@ fn files_are_private_under_umask_000_for_config_login_and_refresh() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
     use std::os::unix::fs::PermissionsExt;
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
@@ -387,7 +375,6 @@ fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
 // 3. Links and directories
 
 #[cfg(unix)]
-#[test]
 fn a_planted_lock_file_link_is_not_followed() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, -60);
@@ -401,7 +388,6 @@ fn a_planted_lock_file_link_is_not_followed() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_symlinked_token_file_is_neither_read_nor_written_through() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     // An expired session with a refresh token: `token` would refresh and save it.
@@ -434,7 +420,6 @@ fn a_symlinked_token_file_is_neither_read_nor_written_through() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_directory_at_the_token_path_is_refused_and_left_alone() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -457,7 +442,6 @@ fn a_directory_at_the_token_path_is_refused_and_left_alone() {
 }
 
 #[cfg(unix)]
-#[test]
 fn a_symlinked_config_toml_is_followed_and_the_link_survives_a_write() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.com", "cli");
@@ -492,7 +476,6 @@ fn a_symlinked_config_toml_is_followed_and_the_link_survives_a_write() {
 
 // 4. Temporary files
 
-#[test]
 fn a_failed_write_leaves_no_temporary_file() {
     // The token file turns into a non-empty directory while the refresh is in flight:
     // the new tokens cannot be renamed into place.
@@ -547,10 +530,10 @@ fn damaged_contents() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-#[test]
 fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
     // access_denied: the login does not complete, so it must not replace the file either.
     let server = fake_provider(|_, _| fake::json(400, json!({"error": "access_denied"})));
+    let mut damaged = Vec::new();
     for (what, bytes) in damaged_contents() {
         let scratch = Scratch::new();
         scratch.add_endpoint_profile("p", &server.url);
@@ -589,22 +572,29 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
                 "{what}: {args:?}"
             );
         }
-        let login = scratch.run(&["login", "--no-browser"]);
-        login.expect(5);
-        assert!(
-            login.stderr.contains("will be replaced"),
-            "{what}: {}",
-            login.stderr
-        );
-        assert_eq!(
-            std::fs::read(scratch.token_file("p")).unwrap(),
-            bytes,
-            "{what}: login"
-        );
+        damaged.push((what, bytes, scratch));
     }
+    // The logins wait one poll interval each: all at once.
+    std::thread::scope(|s| {
+        for (what, bytes, scratch) in &damaged {
+            s.spawn(move || {
+                let login = scratch.run(&["login", "--no-browser"]);
+                login.expect(5);
+                assert!(
+                    login.stderr.contains("will be replaced"),
+                    "{what}: {}",
+                    login.stderr
+                );
+                assert_eq!(
+                    &std::fs::read(scratch.token_file("p")).unwrap(),
+                    bytes,
+                    "{what}: login"
+                );
+            });
+        }
+    });
 }
 
-#[test]
 fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     for text in [
@@ -631,11 +621,7 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
             let run = scratch.run(&args);
             run.expect(1);
             one_line_error(&run, "config.toml");
-            assert!(
-                run.stderr.contains("fix it by hand or move it aside"),
-                "{}",
-                run.stderr
-            );
+            run.stderr_has("fix it by hand or move it aside");
             assert_eq!(snapshot(scratch.path()), before, "{args:?}");
         }
     }
@@ -644,7 +630,6 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
 
 // 6. An unusable config directory
 
-#[test]
 fn an_unusable_config_directory_is_reported_before_the_device_flow() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
@@ -682,16 +667,10 @@ fn an_unusable_config_directory_is_reported_before_the_device_flow() {
             vec!["--profile", "p", "config", "set", "client_id", "cli"],
         ];
         for args in runs {
-            let run = Run::from(
-                keycard_bare()
-                    .env("KEYCARD_CONFIG_DIR", &dir)
-                    .args(&args)
-                    .output()
-                    .unwrap(),
-            );
+            let run = Run::of(keycard_bare().env("KEYCARD_CONFIG_DIR", &dir).args(&args));
             run.expect(1);
             one_line_error(&run, "config directory");
-            assert!(run.stderr.contains("KEYCARD_CONFIG_DIR"), "{}", run.stderr);
+            run.stderr_has("KEYCARD_CONFIG_DIR");
             if dir.starts_with(scratch.path()) {
                 assert!(
                     run.stderr
@@ -717,7 +696,6 @@ fn status_json(scratch: &Scratch) -> Value {
     run.json()
 }
 
-#[test]
 fn absurd_times_in_the_token_file_show_sensibly() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -754,7 +732,6 @@ fn absurd_times_in_the_token_file_show_sensibly() {
     assert!(server.all().is_empty(), "status never refreshes");
 }
 
-#[test]
 fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = session_at(&server, 3600);
@@ -766,12 +743,8 @@ fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     });
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(status.stdout.contains("refreshable"), "{}", status.stdout);
-    assert!(
-        status.stderr.contains("the clock went back"),
-        "{}",
-        status.stderr
-    );
+    status.stdout_has("refreshable");
+    status.stderr_has("the clock went back");
     let short = scratch.run(&["status", "--short"]);
     assert_eq!(short.stdout, "p:refreshable\n");
     assert_eq!(short.stderr, "");
@@ -799,7 +772,6 @@ fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
     one_line_error(&run, "the clock went back");
 }
 
-#[test]
 fn a_token_issued_after_it_expired_is_refreshed_once() {
     // The provider sends no expires_in: the inverted lifetime must not be carried over.
     let server = fake_provider(|_, _| {
@@ -821,7 +793,6 @@ fn a_token_issued_after_it_expired_is_refreshed_once() {
     assert_eq!(server.requests("/token").len(), 1);
 }
 
-#[test]
 fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
     let year = 365 * 86_400;
     for (expires_in, capped) in [
@@ -866,3 +837,23 @@ fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
         assert_eq!(server.requests("/token").len(), 1, "{expires_in}");
     }
 }
+
+crate::tests![
+    invalid_names_are_refused_at_every_entry_point_before_any_file_is_touched,
+    a_hand_edited_config_naming_an_invalid_profile_changes_nothing,
+    logout_all_leaves_files_whose_names_are_not_profiles,
+    files_are_private_under_umask_000_for_config_login_and_refresh,
+    a_token_file_others_can_read_is_warned_about_except_in_a_prompt,
+    a_planted_lock_file_link_is_not_followed,
+    a_symlinked_token_file_is_neither_read_nor_written_through,
+    a_directory_at_the_token_path_is_refused_and_left_alone,
+    a_symlinked_config_toml_is_followed_and_the_link_survives_a_write,
+    a_failed_write_leaves_no_temporary_file,
+    damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte,
+    broken_config_files_are_named_with_the_fix_and_left_byte_for_byte,
+    an_unusable_config_directory_is_reported_before_the_device_flow,
+    absurd_times_in_the_token_file_show_sensibly,
+    a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call,
+    a_token_issued_after_it_expired_is_refreshed_once,
+    absurd_provider_lifetimes_are_capped_and_warned_about_once
+];

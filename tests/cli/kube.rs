@@ -5,7 +5,7 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const V1: &str = "client.authentication.k8s.io/v1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -17,7 +17,6 @@ fn signed_in_with_provider(provider: &Provider) -> Scratch {
     scratch
 }
 
-#[test]
 fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
     let provider = Provider::start();
     let scratch = signed_in_with_provider(&provider);
@@ -51,13 +50,11 @@ fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
         let info = format!(
             r#"{{"kind":"ExecCredential","apiVersion":"{version}","spec":{{"interactive":false}}}}"#
         );
-        Run::from(
+        Run::of(
             scratch
                 .keycard()
                 .args(["--profile", "p", "kube-credential"])
-                .env("KUBERNETES_EXEC_INFO", info)
-                .output()
-                .unwrap(),
+                .env("KUBERNETES_EXEC_INFO", info),
         )
     };
     assert_eq!(asked(V1BETA1).expect(0).json()["apiVersion"], V1BETA1);
@@ -65,7 +62,7 @@ fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
     let old = asked("client.authentication.k8s.io/v1alpha1");
     old.expect(2);
     assert_eq!(old.stdout, "");
-    assert!(old.stderr.contains(V1BETA1), "{}", old.stderr);
+    old.stderr_has(V1BETA1);
 
     // An expired token is refreshed first, once.
     scratch.expire_in("p", -60);
@@ -77,18 +74,13 @@ fn the_credential_holds_a_working_token_until_keycard_would_refresh_it() {
     assert_eq!(provider.token_requests("refresh_token"), 1);
 }
 
-#[test]
 fn without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "http://127.0.0.1:9", "cli");
     let run = scratch.run(&["--profile", "p", "kube-credential"]);
     run.expect(3);
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("keycard login --profile p"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile p");
     assert!(
         !run.stderr.contains("code"),
         "no device flow: {}",
@@ -100,7 +92,7 @@ fn without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in() {
 /// over TLS): it answers `/api` when the request carries `Bearer TOKEN`, else 401, and
 /// prints every Authorization header it receives, one per line.
 fn api_server(dir: &Path, token: &str) -> TlsServer {
-    let (cert, key) = self_signed(dir, "api").expect("openssl makes the API server's certificate");
+    let (cert, key) = self_signed(dir, "api");
     let handler = r#"
     def do_GET(self):
         auth = self.headers.get('Authorization') or '-'
@@ -115,16 +107,7 @@ fn api_server(dir: &Path, token: &str) -> TlsServer {
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)"#;
-    TlsServer::start(&cert, &key, handler, &[token]).expect("python3 serves the fake API server")
-}
-
-fn kubectl_installed() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    TlsServer::start(&cert, &key, handler, &[token])
 }
 
 /// The README's kubeconfig snippet, with the test binary for `keycard`.
@@ -155,14 +138,10 @@ users:
     )
 }
 
-#[test]
 fn the_real_kubectl_authenticates_with_the_profiles_token() {
-    if !kubectl_installed() {
-        eprintln!("skipped: kubectl is not installed");
-        return;
-    }
-    let provider = Provider::start();
-    let scratch = signed_in_with_provider(&provider);
+    let kubectl = require("kubectl");
+    let provider = Provider::shared();
+    let scratch = signed_in_with_provider(provider);
     let token = scratch.tokens("p")["access_token"]
         .as_str()
         .unwrap()
@@ -171,7 +150,7 @@ fn the_real_kubectl_authenticates_with_the_profiles_token() {
     let config = scratch.path().join("kubeconfig");
     std::fs::write(&config, kubeconfig(&api.url())).unwrap();
 
-    let mut kubectl = Command::new("kubectl");
+    let mut kubectl = Command::new(kubectl);
     clean_env(&mut kubectl);
     let out = kubectl
         .env("HOME", scratch.path())
@@ -202,3 +181,9 @@ fn the_real_kubectl_authenticates_with_the_profiles_token() {
         "kubectl showed the token: {stderr}"
     );
 }
+
+crate::tests![
+    the_credential_holds_a_working_token_until_keycard_would_refresh_it,
+    without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in,
+    the_real_kubectl_authenticates_with_the_profiles_token
+];

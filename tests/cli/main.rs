@@ -3,6 +3,11 @@
 //! End-to-end tests run the real `keycard` binary against a real authorization server
 //! (the npm package oidc-provider, started from tests/oidc) and a scripted user who
 //! approves or denies the code through the provider's own pages.
+//!
+//! The runner is tests/cli/harness.rs (`harness = false`): it reports a test whose tool
+//! is missing as ignored, and fails it under CI.
+
+mod harness;
 
 mod completions;
 mod config;
@@ -28,7 +33,40 @@ mod secrets;
 mod session_end;
 mod signin;
 mod status;
+mod suite;
 mod support;
 mod terminal;
 mod tokens;
 mod transport;
+
+fn main() -> std::process::ExitCode {
+    harness::main(&[
+        completions::TESTS,
+        config::TESTS,
+        config_edit::TESTS,
+        crash::TESTS,
+        discovery::TESTS,
+        docker_credential::TESTS,
+        exec::TESTS,
+        git_credential::TESTS,
+        hostile_files::TESTS,
+        kube::TESTS,
+        login::TESTS,
+        man::TESTS,
+        polling::TESTS,
+        profile_file::TESTS,
+        prompt::TESTS,
+        provider_errors::TESTS,
+        providers::TESTS,
+        qr::TESTS,
+        refused::TESTS,
+        secrets::TESTS,
+        session_end::TESTS,
+        signin::TESTS,
+        status::TESTS,
+        suite::TESTS,
+        terminal::TESTS,
+        tokens::TESTS,
+        transport::TESTS,
+    ])
+}

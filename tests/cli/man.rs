@@ -7,6 +7,7 @@
 #[path = "../../src/cli.rs"]
 mod cli;
 
+use crate::support::require;
 use clap::CommandFactory;
 use std::path::Path;
 
@@ -57,7 +58,6 @@ fn pages() -> Vec<(String, Vec<u8>)> {
     pages
 }
 
-#[test]
 fn man_pages_are_current() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let pages = pages();
@@ -91,19 +91,11 @@ fn man_pages_are_current() {
 
 /// `man -l man/keycard.1` must render without warnings: groff's `-ww` turns on every
 /// warning, `-z` discards the output.
-#[test]
 fn man_pages_render_without_warnings() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    if std::process::Command::new("groff")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("groff is not installed; skipping the man page lint");
-        return;
-    }
+    let groff = require("groff");
     for (name, _) in pages() {
-        let out = std::process::Command::new("groff")
+        let out = std::process::Command::new(&groff)
             .args(["-ww", "-man", "-Tutf8", "-z"])
             .arg(dir.join(&name))
             .output()
@@ -118,7 +110,6 @@ fn man_pages_render_without_warnings() {
 
 /// Every `keycard ...` command in the README's shell blocks must be one keycard accepts,
 /// so the README cannot drift from the flags (what the commands do is tested elsewhere).
-#[test]
 fn readme_commands_parse() {
     use clap::Parser;
     let readme =
@@ -223,3 +214,9 @@ fn split_words(command: &str) -> Vec<String> {
     }
     words
 }
+
+crate::tests![
+    man_pages_are_current,
+    man_pages_render_without_warnings,
+    readme_commands_parse
+];

@@ -1,5 +1,9 @@
-//! Device-flow polling and provider dialects against the scripted server, timed by the
-//! arrival of the requests it saw.
+//! Device-flow polling and provider dialects against the scripted server, in real time.
+//!
+//! The timing rules (interval, `slow_down`, backoff, the expiry cut-off) are unit tests
+//! with a fake clock and exact schedules (src/oauth/device.rs, `schedule`); these are the
+//! few smoke tests that the real clock, sleep and HTTP stack follow them. Their time
+//! assertions are lower bounds only: a busy machine makes gaps longer, never shorter.
 
 use crate::fake::{self, FakeServer};
 use crate::support::*;
@@ -27,38 +31,7 @@ fn token() -> fake::Response {
     )
 }
 
-#[test]
-fn server_errors_back_off_exponentially_then_polling_recovers() {
-    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
-        ("/device", _) => device(1, 60),
-        ("/token", 0) => fake::html(502),
-        ("/token", 1) => fake::json(503, json!({})),
-        _ => token(),
-    });
-    let scratch = profile_on(&server);
-    scratch.run(&["login"]).expect(0);
-    assert_eq!(scratch.tokens("p")["access_token"], "at-1");
-    let polls = server.requests("/token");
-    assert_eq!(polls.len(), 3);
-    assert_eq!(
-        polls[0].form("grant_type").as_deref(),
-        Some("urn:ietf:params:oauth:grant-type:device_code")
-    );
-    assert_eq!(polls[0].form("device_code").as_deref(), Some("dc-1"));
-    assert_eq!(polls[0].form("client_id").as_deref(), Some("cli"));
-    let gaps = server.gaps("/token");
-    assert!(
-        gaps[0] >= 1.9 && gaps[0] < 3.0,
-        "first backoff doubles 1 s: {gaps:?}"
-    );
-    assert!(
-        gaps[1] >= 3.9 && gaps[1] < 5.0,
-        "second backoff doubles again: {gaps:?}"
-    );
-}
-
-#[test]
-fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() {
+fn provider_unreachable_until_the_code_expires_exits_4() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 5),
         _ => fake::json(503, json!({})),
@@ -66,33 +39,18 @@ fn provider_unreachable_until_the_code_expires_exits_4_without_a_late_request() 
     let scratch = profile_on(&server);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
-    // Polls at about 1 s and 3 s, then the 4 s backoff would pass the 5 s expiry, so one
-    // last try at 4 s (an interval before it), and none after.
+    run.stderr_has("unreachable");
+    // It kept trying (at 1, 3 and 4 s on an idle machine: the exact schedule and "no
+    // request after the expiry" are `schedule` unit tests), backing off each time.
     let gaps = server.gaps("/token");
-    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    assert!(!gaps.is_empty(), "{gaps:?}");
     assert!(
-        gaps[0] >= 1.9 && gaps[1] >= 0.9 && gaps[1] < 1.5,
-        "{gaps:?}"
+        gaps[0] >= 1.95,
+        "the first retry waited twice the interval: {gaps:?}"
     );
     assert!(!scratch.token_file("p").exists());
 }
 
-#[test]
-fn slow_down_adds_five_seconds() {
-    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
-        ("/device", _) => device(1, 60),
-        ("/token", 0) => fake::json(400, json!({"error": "slow_down"})),
-        _ => token(),
-    });
-    let scratch = profile_on(&server);
-    scratch.run(&["login"]).expect(0);
-    let gaps = server.gaps("/token");
-    assert_eq!(gaps.len(), 1);
-    assert!(gaps[0] >= 5.9 && gaps[0] < 7.5, "1 s + 5 s: {gaps:?}");
-}
-
-#[test]
 fn github_dialect_form_bodies_and_errors_with_200() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => fake::form(
@@ -122,14 +80,9 @@ fn github_dialect_form_bodies_and_errors_with_200() {
     );
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(
-        status.stdout.contains("valid, no expiry"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_has("valid, no expiry");
 }
 
-#[test]
 fn access_denied_description_reaches_the_user() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 60),
@@ -141,10 +94,9 @@ fn access_denied_description_reaches_the_user() {
     let scratch = profile_on(&server);
     let run = scratch.run(&["login"]);
     run.expect(5);
-    assert!(run.stderr.contains("The user said no"), "{}", run.stderr);
+    run.stderr_has("The user said no");
 }
 
-#[test]
 fn html_discovery_page_is_reported_with_url_and_status() {
     let server = FakeServer::start(|_, _| fake::html(200));
     let scratch = Scratch::new();
@@ -165,64 +117,19 @@ fn html_discovery_page_is_reported_with_url_and_status() {
     );
 }
 
-#[test]
 fn unreachable_issuer_exits_4_with_one_line() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "http://127.0.0.1:9", "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    run.stderr_has("127.0.0.1");
 }
 
 fn pending(status: u16) -> fake::Response {
     fake::json(status, json!({"error": "authorization_pending"}))
 }
 
-#[test]
-fn the_advertised_interval_is_honoured_between_polls() {
-    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
-        ("/device", _) => device(2, 60),
-        ("/token", 0 | 1) => pending(400),
-        _ => token(),
-    });
-    let scratch = profile_on(&server);
-    scratch.run(&["login"]).expect(0);
-    let gaps = server.gaps("/token");
-    assert_eq!(gaps.len(), 2, "{gaps:?}");
-    for gap in &gaps {
-        assert!(*gap >= 1.95 && *gap < 3.0, "2 s apart: {gaps:?}");
-    }
-    let device_at = server.requests("/device")[0].at;
-    let first = server.requests("/token")[0].at - device_at;
-    assert!(
-        first.as_secs_f64() >= 1.95,
-        "the first poll waits too: {first:?}"
-    );
-}
-
-/// sigstore/sigstore#2381: no `interval` must not mean a busy loop. The rule itself (and
-/// the clamps) are unit-tested on `PollState`; this is the one real 5 s wait.
-#[test]
-fn a_missing_interval_means_five_seconds() {
-    let server = FakeServer::start(|req, _| match req.path.as_str() {
-        "/device" => fake::json(
-            200,
-            json!({"device_code": "dc-1", "user_code": "ABCD-EFGH",
-                   "verification_uri": "https://example.test/device", "expires_in": 60}),
-        ),
-        _ => token(),
-    });
-    let scratch = profile_on(&server);
-    scratch.run(&["login"]).expect(0);
-    let wait = server.requests("/token")[0].at - server.requests("/device")[0].at;
-    assert!(
-        wait.as_secs_f64() >= 4.95 && wait.as_secs_f64() < 6.0,
-        "{wait:?}"
-    );
-}
-
-#[test]
 fn an_interval_of_zero_is_clamped_to_a_second() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(0, 60),
@@ -237,28 +144,6 @@ fn an_interval_of_zero_is_clamped_to_a_second() {
     }
 }
 
-/// GitHub sends `slow_down` with HTTP 200 and its new interval; the larger of that and
-/// old + 5 s wins, and it stays for every later poll (cli/cli#9370).
-#[test]
-fn slow_down_with_a_larger_interval_takes_it_for_good() {
-    let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
-        ("/device", _) => device(1, 60),
-        ("/token", 0) => fake::form(
-            200,
-            "error=slow_down&error_description=Too+many+requests&interval=7",
-        ),
-        ("/token", 1) => fake::form(200, "error=authorization_pending"),
-        _ => token(),
-    });
-    let scratch = profile_on(&server);
-    scratch.run(&["login"]).expect(0);
-    let gaps = server.gaps("/token");
-    assert_eq!(gaps.len(), 2, "{gaps:?}");
-    assert!(gaps[0] >= 6.95 && gaps[0] < 8.0, "7 s, not 1 + 5: {gaps:?}");
-    assert!(gaps[1] >= 6.95 && gaps[1] < 8.0, "and it stays: {gaps:?}");
-}
-
-#[test]
 fn a_dropped_connection_while_polling_backs_off_and_recovers() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -269,13 +154,9 @@ fn a_dropped_connection_while_polling_backs_off_and_recovers() {
     scratch.run(&["login"]).expect(0);
     assert_eq!(scratch.tokens("p")["access_token"], "at-1");
     let gaps = server.gaps("/token");
-    assert!(
-        gaps.len() == 1 && gaps[0] >= 1.95 && gaps[0] < 3.0,
-        "1 s doubled: {gaps:?}"
-    );
+    assert!(gaps.len() == 1 && gaps[0] >= 1.95, "1 s doubled: {gaps:?}");
 }
 
-#[test]
 fn a_poll_that_times_out_backs_off_and_recovers() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device", _) => device(1, 60),
@@ -288,13 +169,9 @@ fn a_poll_that_times_out_backs_off_and_recovers() {
     run.expect(0);
     let gaps = server.gaps("/token");
     // Gave up on the first answer after the profile's 1 s timeout, then waited 2 s.
-    assert!(
-        gaps.len() == 1 && gaps[0] >= 2.9 && gaps[0] < 4.0,
-        "{gaps:?}"
-    );
+    assert!(gaps.len() == 1 && gaps[0] >= 2.9, "{gaps:?}");
 }
 
-#[test]
 fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(1, 60),
@@ -314,3 +191,15 @@ fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
     );
     assert_eq!(server.requests("/token").len(), 1);
 }
+
+crate::tests![
+    provider_unreachable_until_the_code_expires_exits_4,
+    github_dialect_form_bodies_and_errors_with_200,
+    access_denied_description_reaches_the_user,
+    html_discovery_page_is_reported_with_url_and_status,
+    unreachable_issuer_exits_4_with_one_line,
+    an_interval_of_zero_is_clamped_to_a_second,
+    a_dropped_connection_while_polling_backs_off_and_recovers,
+    a_poll_that_times_out_backs_off_and_recovers,
+    an_error_description_with_http_200_ends_the_flow_and_is_shown
+];

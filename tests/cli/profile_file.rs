@@ -23,7 +23,6 @@ fn run_in(scratch: &Scratch, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -
     Run::from(cmd.output().unwrap())
 }
 
-#[test]
 fn the_nearest_file_picks_the_profile_below_flag_and_env() {
     let (scratch, deeper) = setup();
     let file = scratch.path().join("proj/.keycard-profile");
@@ -85,7 +84,6 @@ fn the_nearest_file_picks_the_profile_below_flag_and_env() {
     );
 }
 
-#[test]
 fn a_name_config_toml_does_not_have_is_an_error_naming_the_file() {
     let (scratch, deeper) = setup();
     let file = scratch.path().join("proj/.keycard-profile");
@@ -119,15 +117,10 @@ fn a_name_config_toml_does_not_have_is_an_error_naming_the_file() {
     assert!(!scratch.config_toml().contains("newone"));
 }
 
-#[test]
 fn a_fifo_a_directory_or_another_users_file_is_refused_without_hanging() {
     let (scratch, deeper) = setup();
     let file = scratch.path().join("proj/.keycard-profile");
-    let fifo = std::process::Command::new("mkfifo")
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(fifo.success());
+    mkfifo(&file);
     let run = run_in(&scratch, &deeper, &["status"], &[]);
     run.expect(1);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
@@ -151,16 +144,15 @@ fn a_fifo_a_directory_or_another_users_file_is_refused_without_hanging() {
 }
 
 fn uid() -> u32 {
-    let out = std::process::Command::new("id").arg("-u").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
 }
 
-#[test]
 fn config_use_here_writes_the_file_0644_and_refuses_unknown_names() {
     let (scratch, deeper) = setup();
     // Under a strict umask too: the file holds no secret and is meant to be shared.
     let bin = env!("CARGO_BIN_EXE_keycard");
-    let mut cmd = std::process::Command::new("sh");
+    let mut cmd = std::process::Command::new(crate::harness::require("sh"));
     clean_env(&mut cmd);
     cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
         .current_dir(&deeper)
@@ -199,7 +191,6 @@ fn config_use_here_writes_the_file_0644_and_refuses_unknown_names() {
     assert!(plain.stderr.contains("still wins"), "{}", plain.stderr);
 }
 
-#[test]
 fn credential_helpers_answer_by_hosts_whatever_the_file_says() {
     let (scratch, deeper) = setup();
     scratch
@@ -239,3 +230,11 @@ fn credential_helpers_answer_by_hosts_whatever_the_file_says() {
     let token = run_in(&scratch, &deeper, &["token"], &[]);
     assert_eq!(token.expect(0).stdout.trim(), "token-of-b");
 }
+
+crate::tests![
+    the_nearest_file_picks_the_profile_below_flag_and_env,
+    a_name_config_toml_does_not_have_is_an_error_naming_the_file,
+    a_fifo_a_directory_or_another_users_file_is_refused_without_hanging,
+    config_use_here_writes_the_file_0644_and_refuses_unknown_names,
+    credential_helpers_answer_by_hosts_whatever_the_file_says
+];

@@ -1,5 +1,5 @@
 //! `keycard status --short` as a prompt sees it: the README's snippets run in their real
-//! shells (each skipped with a note when that shell is not installed), and strace shows
+//! shells (each skipped, and reported so, when that shell is not installed), and strace shows
 //! that status opens no socket.
 
 use crate::support::*;
@@ -21,16 +21,14 @@ fn readme_snippet(first_line: &str) -> String {
     panic!("README.md has no code block starting with {first_line:?}");
 }
 
-/// The shell's path, or `None` after a note saying the test is skipped.
-fn installed(program: &str) -> Option<PathBuf> {
-    let found = ["/usr/bin", "/bin", "/usr/local/bin"]
+/// The program's path in the system directories (the shells run with PATH set to those
+/// only); the test is skipped without it.
+fn installed(program: &str) -> PathBuf {
+    ["/usr/bin", "/bin", "/usr/local/bin"]
         .iter()
         .map(|dir| Path::new(dir).join(program))
-        .find(|p| p.exists());
-    if found.is_none() {
-        eprintln!("note: {program} is not installed; skipping its prompt test");
-    }
-    found
+        .find(|p| p.exists())
+        .unwrap_or_else(|| skip(&format!("needs {program}, which is not installed")))
 }
 
 /// `program`, with keycard first on PATH and pointed at `scratch`, a clean environment,
@@ -89,11 +87,8 @@ fn check_prompt(render: impl Fn(&Scratch) -> Run, base: &str) {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
 }
 
-#[test]
 fn bash_prompt_command() {
-    let Some(bash) = installed("bash") else {
-        return;
-    };
+    let bash = installed("bash");
     let snippet = readme_snippet("# keycard prompt (bash)");
     check_prompt(
         |scratch| {
@@ -104,21 +99,14 @@ fn bash_prompt_command() {
                 "PS1='bash> '; source '{}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\"",
                 file.display()
             );
-            Run::from(
-                cmd.args(["--norc", "--noprofile", "-c", &script])
-                    .output()
-                    .unwrap(),
-            )
+            Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]))
         },
         "bash> ",
     );
 }
 
-#[test]
 fn zsh_precmd() {
-    let Some(zsh) = installed("zsh") else {
-        return;
-    };
+    let zsh = installed("zsh");
     let snippet = readme_snippet("# keycard prompt (zsh)");
     check_prompt(
         |scratch| {
@@ -129,17 +117,14 @@ fn zsh_precmd() {
                  print -nP -- \"$PROMPT\"",
                 file.display()
             );
-            Run::from(cmd.args(["-f", "-c", &script]).output().unwrap())
+            Run::of(cmd.args(["-f", "-c", &script]))
         },
         "zsh%> ",
     );
 }
 
-#[test]
 fn fish_prompt_function() {
-    let Some(fish) = installed("fish") else {
-        return;
-    };
+    let fish = installed("fish");
     let snippet = readme_snippet("# keycard prompt (fish)");
     check_prompt(
         |scratch| {
@@ -150,55 +135,50 @@ fn fish_prompt_function() {
                 "function fish_prompt; printf 'fish> '; end; source '{}'; fish_prompt",
                 file.display()
             );
-            Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap())
+            Run::of(cmd.args(["--no-config", "-c", &script]))
         },
         "fish> ",
     );
 }
 
 /// A prompt hook must not swallow the last command's exit status: bash's later
-/// PROMPT_COMMAND parts and fish's wrapped prompt still see it.
-#[test]
-fn prompt_hooks_keep_the_last_exit_status() {
+/// PROMPT_COMMAND parts still see it.
+fn bash_prompt_hook_keeps_the_last_exit_status() {
+    let bash = installed("bash");
     let scratch = prod_signed_in();
-    if let Some(bash) = installed("bash") {
-        let snippet = readme_snippet("# keycard prompt (bash)");
-        let (mut cmd, file) = shell(&scratch, &bash, &snippet);
-        let script = format!(
-            "PROMPT_COMMAND='echo \"after: $?\"'; source '{}'; (exit 7); eval \"$PROMPT_COMMAND\"",
-            file.display()
-        );
-        let run = Run::from(
-            cmd.args(["--norc", "--noprofile", "-c", &script])
-                .output()
-                .unwrap(),
-        );
-        assert_eq!(run.stdout, "after: 7\n", "{}", run.stderr);
-    }
-    if let Some(fish) = installed("fish") {
-        let snippet = readme_snippet("# keycard prompt (fish)");
-        let (mut cmd, file) = shell(&scratch, &fish, &snippet);
-        let script = format!(
-            "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{}'; false; fish_prompt",
-            file.display()
-        );
-        let run = Run::from(cmd.args(["--no-config", "-c", &script]).output().unwrap());
-        assert!(
-            run.stdout.starts_with("[prod:valid ") && run.stdout.ends_with("] fish[1]> "),
-            "{:?} {}",
-            run.stdout,
-            run.stderr
-        );
-    }
+    let snippet = readme_snippet("# keycard prompt (bash)");
+    let (mut cmd, file) = shell(&scratch, &bash, &snippet);
+    let script = format!(
+        "PROMPT_COMMAND='echo \"after: $?\"'; source '{}'; (exit 7); eval \"$PROMPT_COMMAND\"",
+        file.display()
+    );
+    let run = Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]));
+    assert_eq!(run.stdout, "after: 7\n", "{}", run.stderr);
+}
+
+/// ... and fish's wrapped prompt still sees it.
+fn fish_prompt_hook_keeps_the_last_exit_status() {
+    let fish = installed("fish");
+    let scratch = prod_signed_in();
+    let snippet = readme_snippet("# keycard prompt (fish)");
+    let (mut cmd, file) = shell(&scratch, &fish, &snippet);
+    let script = format!(
+        "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{}'; false; fish_prompt",
+        file.display()
+    );
+    let run = Run::of(cmd.args(["--no-config", "-c", &script]));
+    assert!(
+        run.stdout.starts_with("[prod:valid ") && run.stdout.ends_with("] fish[1]> "),
+        "{:?} {}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 /// starship is not a Debian package: run the module's `command` the way starship runs it
 /// with `shell = ["sh"]` (`sh -c COMMAND`, output trimmed, hidden when empty or failing).
-#[test]
 fn starship_custom_module() {
-    let Some(sh) = installed("sh") else {
-        return;
-    };
+    let sh = installed("sh");
     let snippet = readme_snippet("# keycard prompt (starship)");
     let doc: toml_edit::DocumentMut = snippet.parse().expect("the starship snippet is TOML");
     let module = &doc["custom"]["keycard"];
@@ -215,7 +195,7 @@ fn starship_custom_module() {
     assert!(format.contains("$output"), "{format}");
     let render = |scratch: &Scratch| {
         let (mut cmd, _) = shell(scratch, &sh, "");
-        let run = Run::from(cmd.args(["-c", &command]).output().unwrap());
+        let run = Run::of(cmd.args(["-c", &command]));
         // starship shows nothing for a failing command, and trims the output.
         let shown = if run.code == 0 {
             run.stdout.trim().to_string()
@@ -239,11 +219,8 @@ fn starship_custom_module() {
 /// The acceptance check of issue 4: `strace -f -e trace=network,connect keycard status
 /// --short` shows no socket. Also the other forms of status, none of which may touch
 /// the network.
-#[test]
 fn status_opens_no_socket() {
-    let Some(strace) = installed("strace") else {
-        return;
-    };
+    let strace = installed("strace");
     let scratch = prod_signed_in();
     let log = scratch.path().join("strace.log");
     for args in [
@@ -255,21 +232,15 @@ fn status_opens_no_socket() {
     ] {
         let mut cmd = Command::new(&strace);
         clean_env(&mut cmd);
-        let run = Run::from(
+        let run = Run::of(
             cmd.env("KEYCARD_CONFIG_DIR", scratch.config_dir())
                 .args(["-f", "-e", "trace=network,connect", "-o"])
                 .arg(&log)
                 .arg(env!("CARGO_BIN_EXE_keycard"))
-                .args(args)
-                .output()
-                .unwrap(),
+                .args(args),
         );
         if run.code != 0 && run.stderr.contains("ptrace") {
-            eprintln!(
-                "note: strace cannot trace here ({}); skipping",
-                run.stderr.trim()
-            );
-            return;
+            skip(&format!("strace cannot trace here: {}", run.stderr.trim()));
         }
         run.expect(0);
         let trace = std::fs::read_to_string(&log).unwrap();
@@ -280,7 +251,6 @@ fn status_opens_no_socket() {
     }
 }
 
-#[test]
 fn prompt_lines_are_never_coloured() {
     let scratch = prod_signed_in();
     for args in [
@@ -300,3 +270,14 @@ fn prompt_lines_are_never_coloured() {
     let full = scratch.run(&["--color", "always", "status"]);
     assert!(full.stdout.contains('\x1b'), "the full form still colours");
 }
+
+crate::tests![
+    bash_prompt_command,
+    zsh_precmd,
+    fish_prompt_function,
+    bash_prompt_hook_keeps_the_last_exit_status,
+    fish_prompt_hook_keeps_the_last_exit_status,
+    starship_custom_module,
+    status_opens_no_socket,
+    prompt_lines_are_never_coloured
+];

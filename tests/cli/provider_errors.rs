@@ -77,7 +77,6 @@ fn refused_at_the_start(cases: &[Case], profile: impl Fn(&Scratch, &FakeServer),
     }
 }
 
-#[test]
 fn github_device_flow_disabled_arrives_form_encoded_with_200_and_names_the_setting() {
     let server = FakeServer::start(|req, _| {
         assert_eq!(req.path, "/login/device/code");
@@ -99,7 +98,6 @@ fn github_device_flow_disabled_arrives_form_encoded_with_200_and_names_the_setti
     );
 }
 
-#[test]
 fn github_incorrect_client_credentials_says_which_id_to_use() {
     let server = FakeServer::start(|req, _| {
         let wants_json = req.header("accept") == Some("application/json");
@@ -150,7 +148,6 @@ fn entra_profile(scratch: &Scratch, server: &FakeServer) {
     );
 }
 
-#[test]
 fn entra_authorization_declined_exits_5_like_access_denied() {
     let server = entra(
         400,
@@ -166,7 +163,6 @@ fn entra_authorization_declined_exits_5_like_access_denied() {
     assert!(!scratch.token_file("p").exists());
 }
 
-#[test]
 fn entra_code_expired_and_bad_verification_code_exit_5() {
     for (error, description) in [
         ("code_expired", "AADSTS70019: Verification code expired."),
@@ -193,7 +189,6 @@ fn entra_code_expired_and_bad_verification_code_exit_5() {
     }
 }
 
-#[test]
 fn entra_misconfigured_app_and_tenant_policy_exit_1_with_the_setting_to_change() {
     for (status, error, description, words) in [
         (
@@ -228,7 +223,6 @@ fn entra_misconfigured_app_and_tenant_policy_exit_1_with_the_setting_to_change()
     }
 }
 
-#[test]
 fn entra_unknown_app_or_tenant_is_refused_at_the_start() {
     let cases: &[Case] = &[
         (
@@ -256,7 +250,6 @@ fn entra_unknown_app_or_tenant_is_refused_at_the_start() {
     refused_at_the_start(cases, entra_profile, "/acme/oauth2/v2.0/devicecode");
 }
 
-#[test]
 fn okta_org_server_grant_not_enabled_and_scope_not_allowed() {
     let cases: &[Case] = &[
         (
@@ -283,7 +276,6 @@ fn okta_org_server_grant_not_enabled_and_scope_not_allowed() {
     refused_at_the_start(cases, org_server, "/oauth2/v1/device/authorize");
 }
 
-#[test]
 fn okta_without_an_access_policy_rule_is_not_a_denial() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/oauth2/default/v1/device/authorize" => device_ok(),
@@ -308,7 +300,6 @@ fn okta_without_an_access_policy_rule_is_not_a_denial() {
     );
 }
 
-#[test]
 fn auth0_grant_not_enabled_names_the_dashboard_settings() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/oauth/device/code" => fake::json(
@@ -336,7 +327,6 @@ fn auth0_grant_not_enabled_names_the_dashboard_settings() {
     }
 }
 
-#[test]
 fn google_wrong_client_type_and_missing_secret() {
     for (status, error, description, words) in [
         (
@@ -388,7 +378,6 @@ fn google_wrong_client_type_and_missing_secret() {
     }
 }
 
-#[test]
 fn keycloak_client_without_the_device_grant() {
     let server = FakeServer::start(|req, _| {
         let host = req.header("host").unwrap_or_default().to_string();
@@ -436,7 +425,6 @@ fn keycloak_client_without_the_device_grant() {
     );
 }
 
-#[test]
 fn an_unknown_refusal_keeps_the_providers_words_cleaned_and_points_at_verbose() {
     let server = FakeServer::start(|_, _| {
         fake::json(
@@ -453,7 +441,6 @@ fn an_unknown_refusal_keeps_the_providers_words_cleaned_and_points_at_verbose() 
     );
 }
 
-#[test]
 fn a_refresh_blocked_by_tenant_policy_is_a_setup_problem_not_a_sign_in() {
     let server = FakeServer::start(|_, _| {
         fake::json(
@@ -469,14 +456,13 @@ fn a_refresh_blocked_by_tenant_policy_is_a_setup_problem_not_a_sign_in() {
     scratch.edit_tokens("p", |t| t["issuer"] = json!(issuer));
     let run = scratch.run(&["token"]);
     run.expect(1);
-    assert!(run.stderr.contains("tenant policy"), "{}", run.stderr);
+    run.stderr_has("tenant policy");
     assert!(run.stdout.is_empty());
 }
 
 /// GitHub Enterprise Server through the preset's base-URL variable: sign-in in GitHub's
 /// dialect, then `GET /api/v3/user` for `whoami`, `status --check` and the user `status`
 /// shows offline.
-#[test]
 fn github_whoami_and_status_ask_get_user_on_the_servers_api() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/login/device/code", _) => fake::form(
@@ -523,12 +509,12 @@ fn github_whoami_and_status_ask_get_user_on_the_servers_api() {
     );
     let login = scratch.run(&["login", "--no-browser"]);
     login.expect(0);
-    assert!(login.stderr.contains("as octocat"), "{}", login.stderr);
+    login.stderr_has("as octocat");
     assert_eq!(scratch.tokens("p")["identity"]["login"], "octocat");
 
     let status = scratch.run(&["status"]);
     status.expect(0);
-    assert!(status.stdout.contains("octocat"), "{}", status.stdout);
+    status.stdout_has("octocat");
     let short = scratch.run(&["status", "--format", "{user}"]);
     assert_eq!(short.stdout.trim(), "octocat");
 
@@ -548,3 +534,20 @@ fn github_whoami_and_status_ask_get_user_on_the_servers_api() {
     );
     assert!(server.discovery_requests().is_empty());
 }
+
+crate::tests![
+    github_device_flow_disabled_arrives_form_encoded_with_200_and_names_the_setting,
+    github_incorrect_client_credentials_says_which_id_to_use,
+    entra_authorization_declined_exits_5_like_access_denied,
+    entra_code_expired_and_bad_verification_code_exit_5,
+    entra_misconfigured_app_and_tenant_policy_exit_1_with_the_setting_to_change,
+    entra_unknown_app_or_tenant_is_refused_at_the_start,
+    okta_org_server_grant_not_enabled_and_scope_not_allowed,
+    okta_without_an_access_policy_rule_is_not_a_denial,
+    auth0_grant_not_enabled_names_the_dashboard_settings,
+    google_wrong_client_type_and_missing_secret,
+    keycloak_client_without_the_device_grant,
+    an_unknown_refusal_keeps_the_providers_words_cleaned_and_points_at_verbose,
+    a_refresh_blocked_by_tenant_policy_is_a_setup_problem_not_a_sign_in,
+    github_whoami_and_status_ask_get_user_on_the_servers_api
+];

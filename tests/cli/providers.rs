@@ -48,7 +48,6 @@ fn standard(req: &fake::Request, n: usize) -> fake::Response {
     }
 }
 
-#[test]
 fn client_secret_post_puts_the_secret_in_every_form() {
     let server = FakeServer::start(standard);
     let scratch = Scratch::new();
@@ -88,7 +87,6 @@ fn client_secret_post_puts_the_secret_in_every_form() {
     assert!(!run.stderr.contains("s3cret"), "-v redacts: {}", run.stderr);
 }
 
-#[test]
 fn client_secret_basic_sends_an_authorization_header_instead() {
     let server = FakeServer::start(standard);
     let scratch = Scratch::new();
@@ -125,7 +123,6 @@ fn client_secret_basic_sends_an_authorization_header_instead() {
     bad.expect(2);
 }
 
-#[test]
 fn github_preset_form_or_json_errors_with_200_and_no_complete_uri() {
     let server = FakeServer::start(|req, n| {
         let wants_json = req.header("accept") == Some("application/json");
@@ -208,7 +205,6 @@ fn github_preset_form_or_json_errors_with_200_and_no_complete_uri() {
     );
 }
 
-#[test]
 fn google_preset_verification_url_428_pending_and_a_required_secret() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/device/code", _) => fake::json(
@@ -237,11 +233,7 @@ fn google_preset_verification_url_428_pending_and_a_required_secret() {
         "123.apps",
     ]);
     no_secret.expect(2);
-    assert!(
-        no_secret.stderr.contains("--client-secret"),
-        "{}",
-        no_secret.stderr
-    );
+    no_secret.stderr_has("--client-secret");
     scratch
         .run(&[
             "config",
@@ -280,7 +272,6 @@ fn google_preset_verification_url_428_pending_and_a_required_secret() {
     assert_eq!(tokens["issuer"], "https://accounts.google.com");
 }
 
-#[test]
 fn microsoft_preset_tenant_message_and_numbers_as_strings() {
     let message = "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FQK5HW3UF to authenticate.";
     let server = FakeServer::start(move |req, n| match (req.path.as_str(), n) {
@@ -313,11 +304,7 @@ fn microsoft_preset_tenant_message_and_numbers_as_strings() {
         "x",
     ]);
     missing.expect(2);
-    assert!(
-        missing.stderr.contains("--var tenant="),
-        "{}",
-        missing.stderr
-    );
+    missing.stderr_has("--var tenant=");
     scratch
         .run(&[
             "config",
@@ -354,7 +341,6 @@ fn microsoft_preset_tenant_message_and_numbers_as_strings() {
     );
 }
 
-#[test]
 fn auth0_preset_audience_and_403_pending() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/oauth/device/code", _) => fake::json(
@@ -401,7 +387,6 @@ fn auth0_preset_audience_and_403_pending() {
     assert_eq!(scratch.tokens("a0")["issuer"], format!("{}/", server.url));
 }
 
-#[test]
 fn okta_preset_default_authorization_server() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/oauth2/default/v1/device/authorize", _) => fake::json(
@@ -437,7 +422,6 @@ fn okta_preset_default_authorization_server() {
     assert_eq!(scratch.tokens("okta")["refresh_token"], "rt-1");
 }
 
-#[test]
 fn keycloak_preset_discovers_from_an_issuer_with_a_path_and_short_tokens_stay_valid() {
     let server = FakeServer::start(|req, n| {
         let host = req.header("host").unwrap_or_default().to_string();
@@ -500,7 +484,6 @@ fn keycloak_preset_discovers_from_an_issuer_with_a_path_and_short_tokens_stay_va
     assert_eq!(status.json()["state"], "valid", "{}", status.stdout);
 }
 
-#[test]
 fn presets_are_listed_and_bad_ones_refused() {
     let scratch = Scratch::new();
     let list = scratch.run(&["config", "presets"]);
@@ -522,11 +505,7 @@ fn presets_are_listed_and_bad_ones_refused() {
             "okta"
         ]
     );
-    assert!(
-        list.stdout.contains("Microsoft Entra ID"),
-        "{}",
-        list.stdout
-    );
+    list.stdout_has("Microsoft Entra ID");
     let json = scratch.run(&["config", "presets", "--json"]).json();
     let okta = json
         .as_array()
@@ -562,11 +541,7 @@ fn presets_are_listed_and_bad_ones_refused() {
         "domain=a.okta.com",
     ]);
     no_client.expect(2);
-    assert!(
-        no_client.stderr.contains("--client-id"),
-        "{}",
-        no_client.stderr
-    );
+    no_client.stderr_has("--client-id");
     let stray = scratch.run(&[
         "config",
         "add",
@@ -581,7 +556,7 @@ fn presets_are_listed_and_bad_ones_refused() {
         "c",
     ]);
     stray.expect(2);
-    assert!(stray.stderr.contains("'tenant'"), "{}", stray.stderr);
+    stray.stderr_has("'tenant'");
     let plain_http = scratch.run(&[
         "config",
         "add",
@@ -607,9 +582,8 @@ fn presets_are_listed_and_bad_ones_refused() {
 }
 
 /// The `local` preset against the real test provider, with the client id it carries.
-#[test]
 fn local_preset_signs_in_to_the_test_provider() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let port = provider.issuer.rsplit(':').next().unwrap().to_string();
     let scratch = Scratch::new();
     scratch
@@ -623,8 +597,21 @@ fn local_preset_signs_in_to_the_test_provider() {
             &format!("port={port}"),
         ])
         .expect(0);
-    login_as(&scratch, &provider, "local", "gina").expect(0);
+    login_as(&scratch, provider, "local", "gina").expect(0);
     let tokens = scratch.tokens("local");
     assert_eq!(tokens["client_id"], "keycard");
     assert_eq!(tokens["identity"]["sub"], "gina");
 }
+
+crate::tests![
+    client_secret_post_puts_the_secret_in_every_form,
+    client_secret_basic_sends_an_authorization_header_instead,
+    github_preset_form_or_json_errors_with_200_and_no_complete_uri,
+    google_preset_verification_url_428_pending_and_a_required_secret,
+    microsoft_preset_tenant_message_and_numbers_as_strings,
+    auth0_preset_audience_and_403_pending,
+    okta_preset_default_authorization_server,
+    keycloak_preset_discovers_from_an_issuer_with_a_path_and_short_tokens_stay_valid,
+    presets_are_listed_and_bad_ones_refused,
+    local_preset_signs_in_to_the_test_provider
+];

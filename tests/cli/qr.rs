@@ -60,9 +60,8 @@ fn no_blocks(text: &str) -> bool {
     !text.contains(['█', '▀', '▄'])
 }
 
-#[test]
 fn the_qr_code_decodes_to_the_providers_complete_link() {
-    let provider = Provider::start();
+    let provider = Provider::shared();
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
 
@@ -109,7 +108,6 @@ fn the_qr_code_decodes_to_the_providers_complete_link() {
     assert!(no_blocks(&run.stderr), "{}", run.stderr);
 }
 
-#[test]
 fn without_a_complete_link_the_qr_code_holds_the_verification_uri() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => fake::json(
@@ -129,3 +127,8 @@ fn without_a_complete_link_the_qr_code_holds_the_verification_uri() {
     assert_eq!(decode(&run.stderr), "https://example.test/device");
     assert_eq!(run.stdout, "");
 }
+
+crate::tests![
+    the_qr_code_decodes_to_the_providers_complete_link,
+    without_a_complete_link_the_qr_code_holds_the_verification_uri
+];

@@ -5,7 +5,6 @@
 
 use crate::support::*;
 
-#[test]
 fn a_session_the_provider_forgot_is_recorded_and_login_starts_over() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -84,7 +83,6 @@ fn a_session_the_provider_forgot_is_recorded_and_login_starts_over() {
     scratch.run(&["whoami"]).expect(0);
 }
 
-#[test]
 fn a_rejected_access_token_with_a_live_refresh_token_is_refreshed_not_refused() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -100,3 +98,8 @@ fn a_rejected_access_token_with_a_live_refresh_token_is_refreshed_not_refused() 
     assert_ne!(tokens["access_token"], "at-unknown");
     assert!(tokens["refused_at"].is_null());
 }
+
+crate::tests![
+    a_session_the_provider_forgot_is_recorded_and_login_starts_over,
+    a_rejected_access_token_with_a_live_refresh_token_is_refreshed_not_refused
+];

@@ -34,7 +34,6 @@ fn basic_value(user: &str, password: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
-#[test]
 fn a_whole_session_under_verbose_shows_no_secret_the_provider_issued() {
     let provider = Provider::start();
     for (client, secret, auth) in [
@@ -123,7 +122,6 @@ fn expired_session(server: &FakeServer) -> Scratch {
     scratch
 }
 
-#[test]
 fn token_answers_that_cannot_be_read_are_never_echoed() {
     let answers: [fn() -> fake::Response; 4] = [
         // Almost JSON: cut off before the end.
@@ -167,7 +165,6 @@ fn token_answers_that_cannot_be_read_are_never_echoed() {
     }
 }
 
-#[test]
 fn an_error_that_echoes_a_credential_or_holds_a_token_is_shown_without_it() {
     let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.c2ln";
     let server = FakeServer::start(move |req, _| {
@@ -196,7 +193,6 @@ fn an_error_that_echoes_a_credential_or_holds_a_token_is_shown_without_it() {
     }
 }
 
-#[test]
 fn verbose_redacts_form_encoded_answers_and_basic_and_bearer_headers() {
     // GitHub answers form-encoded bodies; this one also echoes the Basic header back.
     let server = FakeServer::start(|req, _| match req.path.as_str() {
@@ -263,3 +259,10 @@ fn verbose_redacts_form_encoded_answers_and_basic_and_bearer_headers() {
         whoami.stderr
     );
 }
+
+crate::tests![
+    a_whole_session_under_verbose_shows_no_secret_the_provider_issued,
+    token_answers_that_cannot_be_read_are_never_echoed,
+    an_error_that_echoes_a_credential_or_holds_a_token_is_shown_without_it,
+    verbose_redacts_form_encoded_answers_and_basic_and_bearer_headers
+];

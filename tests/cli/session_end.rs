@@ -58,7 +58,6 @@ fn run_at(scratch: &Scratch, when: TimeDelta, args: &[&str]) -> Run {
     )
 }
 
-#[test]
 fn each_dialect_of_the_session_end_is_recorded_and_shown() {
     let exp = t(TimeDelta::hours(2)).timestamp();
     let cases = [
@@ -124,7 +123,6 @@ fn each_dialect_of_the_session_end_is_recorded_and_shown() {
     }
 }
 
-#[test]
 fn the_id_tokens_auth_time_is_recorded() {
     let auth_time = t(-TimeDelta::minutes(5)).timestamp();
     let server =
@@ -155,7 +153,6 @@ fn session_on_file(scratch: &Scratch, base: &str, access: TimeDelta, session: Ti
     .unwrap();
 }
 
-#[test]
 fn a_refresh_token_past_its_end_is_expired_and_never_sent() {
     let server = provider_sending(json!({}));
     let scratch = Scratch::new();
@@ -207,7 +204,6 @@ fn ending_in_5h() -> (FakeServer, Scratch) {
     (server, scratch)
 }
 
-#[test]
 fn the_warning_comes_once_an_hour_and_never_on_stdout() {
     let (server, scratch) = ending_in_5h();
     let warned = |run: &Run| run.stderr.contains("the session of profile 'p' ends in");
@@ -253,23 +249,15 @@ fn the_warning_comes_once_an_hour_and_never_on_stdout() {
     assert!(server.requests("/token").is_empty());
 }
 
-#[test]
 fn a_fifo_in_place_of_the_warning_record_does_not_hang_token() {
     let (_server, scratch) = ending_in_5h();
     let fifo = scratch.config_dir().join(".auth-p.warned");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let run = run_at(&scratch, TimeDelta::zero(), &["token"]);
     assert_eq!(run.expect(0).stdout, "at-on-file\n");
     assert!(run.stderr.contains("ends in"), "{}", run.stderr);
 }
 
-#[test]
 fn a_new_sign_in_gets_its_own_warning_within_the_hour() {
     let server = provider_sending(json!({"refresh_expires_in": 7200}));
     let scratch = Scratch::new();
@@ -292,3 +280,12 @@ fn a_new_sign_in_gets_its_own_warning_within_the_hour() {
     assert!(warned(&after), "{}", after.stderr);
     assert!(after.stderr.contains("1h 59m"), "{}", after.stderr);
 }
+
+crate::tests![
+    each_dialect_of_the_session_end_is_recorded_and_shown,
+    the_id_tokens_auth_time_is_recorded,
+    a_refresh_token_past_its_end_is_expired_and_never_sent,
+    the_warning_comes_once_an_hour_and_never_on_stdout,
+    a_fifo_in_place_of_the_warning_record_does_not_hang_token,
+    a_new_sign_in_gets_its_own_warning_within_the_hour
+];

@@ -31,7 +31,6 @@ fn run_bounded(mut cmd: Command) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
-#[test]
 fn a_second_login_shows_the_same_code_and_ends_as_the_first() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -88,7 +87,6 @@ fn a_second_login_shows_the_same_code_and_ends_as_the_first() {
     scratch.run(&["--profile", "p", "status"]).expect(0);
 }
 
-#[test]
 fn a_denied_sign_in_ends_both_logins_with_exit_5() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -132,18 +130,16 @@ fn second_starts_afresh_when_the_first(stop: impl FnOnce(PendingLogin)) -> (Prov
     (provider, scratch)
 }
 
-#[test]
 fn when_the_first_is_interrupted_the_second_starts_afresh() {
     second_starts_afresh_when_the_first(|first| {
         // Ctrl-C: the first exits 130 and records no outcome.
-        let pid = first.child.id().to_string();
-        let int = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        assert!(int.success());
+        let pid = first.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on a child of this test.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
         first.finish().expect(130);
     });
 }
 
-#[test]
 fn when_the_first_is_killed_the_second_starts_afresh() {
     let (provider, scratch) = second_starts_afresh_when_the_first(PendingLogin::kill);
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "bob");
@@ -155,7 +151,6 @@ fn when_the_first_is_killed_the_second_starts_afresh() {
     third.finish().expect(0);
 }
 
-#[test]
 fn force_asks_for_a_new_code_only_after_the_first_is_gone() {
     let provider = Provider::start();
     let scratch = Scratch::new();
@@ -199,3 +194,11 @@ fn force_asks_for_a_new_code_only_after_the_first_is_gone() {
     assert!(forced.wait().unwrap().success());
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "bob");
 }
+
+crate::tests![
+    a_second_login_shows_the_same_code_and_ends_as_the_first,
+    a_denied_sign_in_ends_both_logins_with_exit_5,
+    when_the_first_is_interrupted_the_second_starts_afresh,
+    when_the_first_is_killed_the_second_starts_afresh,
+    force_asks_for_a_new_code_only_after_the_first_is_gone
+];

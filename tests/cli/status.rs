@@ -2,7 +2,6 @@
 
 use crate::support::*;
 
-#[test]
 fn states_and_exit_codes() {
     let cases = [
         (3600, true, "valid", 0),
@@ -29,23 +28,14 @@ fn states_and_exit_codes() {
     assert_eq!(run.json()["state"], "none");
 }
 
-#[test]
 fn human_status_names_profile_user_and_time_left() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
     let run = scratch.run(&["status"]);
     run.expect(0);
-    assert!(run.stdout.contains("default"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("https://id.example.com"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("alice@example.test (Alice)"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("default");
+    run.stdout_has("https://id.example.com");
+    run.stdout_has("alice@example.test (Alice)");
     assert!(
         run.stdout.contains("valid, expires in 54m")
             || run.stdout.contains("valid, expires in 55m"),
@@ -55,29 +45,19 @@ fn human_status_names_profile_user_and_time_left() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
-#[test]
 fn not_signed_in_explains_on_stderr_and_exits_3() {
     let scratch = Scratch::new();
     // No such profile: logging in would fail, so the hint is to add it.
     let run = scratch.run(&["--profile", "prod", "status"]);
     run.expect(3);
-    assert!(run.stdout.contains("not signed in"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("keycard config add prod"),
-        "{}",
-        run.stderr
-    );
+    run.stdout_has("not signed in");
+    run.stderr_has("keycard config add prod");
     scratch.add_profile("prod", "https://id.example.com", "cli");
     let run = scratch.run(&["--profile", "prod", "status"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("keycard login --profile prod"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard login --profile prod");
 }
 
-#[test]
 fn damaged_token_file_names_the_file_and_the_fix() {
     let scratch = Scratch::new();
     std::fs::create_dir_all(scratch.config_dir()).unwrap();
@@ -97,7 +77,6 @@ fn damaged_token_file_names_the_file_and_the_fix() {
 }
 
 #[cfg(unix)]
-#[test]
 fn readable_token_file_gets_a_warning() {
     use std::os::unix::fs::PermissionsExt;
     let scratch = Scratch::new();
@@ -115,15 +94,10 @@ fn readable_token_file_gets_a_warning() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = scratch.run(&["status"]);
     run.expect(0);
-    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
-    assert!(
-        run.stdout.contains("readable by others too"),
-        "{}",
-        run.stdout
-    );
+    run.stderr_has("chmod 600");
+    run.stdout_has("readable by others too");
 }
 
-#[test]
 fn logout_forgets_the_tokens_and_is_idempotent() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
@@ -132,11 +106,7 @@ fn logout_forgets_the_tokens_and_is_idempotent() {
     assert!(!scratch.token_file("default").exists());
     let again = scratch.run(&["logout"]);
     again.expect(0);
-    assert!(
-        again.stderr.contains("No credentials on file."),
-        "{}",
-        again.stderr
-    );
+    again.stderr_has("No credentials on file.");
     scratch.run(&["status"]).expect(3);
 }
 
@@ -147,7 +117,6 @@ fn two_profiles(scratch: &Scratch) {
     scratch.run(&["config", "use", "prod"]).expect(0);
 }
 
-#[test]
 fn short_is_one_line_for_a_prompt() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -173,7 +142,6 @@ fn short_is_one_line_for_a_prompt() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
-#[test]
 fn short_is_silent_without_a_session() {
     // No config at all, then a profile that never signed in.
     let scratch = Scratch::new();
@@ -186,7 +154,6 @@ fn short_is_silent_without_a_session() {
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
 }
 
-#[test]
 fn short_never_writes_to_stderr_whatever_is_broken() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -227,21 +194,18 @@ fn short_never_writes_to_stderr_whatever_is_broken() {
     }
     let full = scratch.run(&["status"]);
     full.expect(1);
-    assert!(full.stderr.contains("config.toml"), "{}", full.stderr);
+    full.stderr_has("config.toml");
     std::fs::remove_file(&config).unwrap();
-    let run = Run::from(
+    let run = Run::of(
         scratch
             .keycard()
             .env("KEYCARD_PROFILE", "../x")
-            .args(["status", "--short"])
-            .output()
-            .unwrap(),
+            .args(["status", "--short"]),
     );
     run.expect(2);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
 }
 
-#[test]
 fn format_fills_the_placeholders() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -268,7 +232,6 @@ fn format_fills_the_placeholders() {
     assert_eq!(run.stdout, "");
 }
 
-#[test]
 fn unknown_placeholder_is_a_usage_error() {
     let scratch = Scratch::new();
     let run = scratch.run(&["status", "--format", "{profile} {token}"]);
@@ -286,7 +249,6 @@ fn unknown_placeholder_is_a_usage_error() {
     scratch.run(&["status", "--short", "--json"]).expect(2);
 }
 
-#[test]
 fn json_is_a_stable_object_without_secrets() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -330,7 +292,6 @@ fn json_is_a_stable_object_without_secrets() {
     assert!(!run.stdout.contains("secret"), "{}", run.stdout);
 }
 
-#[test]
 fn all_lists_every_profile_and_marks_the_one_in_use() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -379,13 +340,11 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
     assert!(!run.stdout.contains("secret"), "{}", run.stdout);
 
     // KEYCARD_PROFILE names a profile that is not in config.toml: it gets a row too.
-    let run = Run::from(
+    let run = Run::of(
         scratch
             .keycard()
             .env("KEYCARD_PROFILE", "adhoc")
-            .args(["status", "--all", "--json"])
-            .output()
-            .unwrap(),
+            .args(["status", "--all", "--json"]),
     );
     run.expect(3);
     let rows = run.json();
@@ -404,7 +363,6 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
 }
 
-#[test]
 fn all_explains_a_broken_token_file_without_hiding_the_others() {
     let scratch = Scratch::new();
     two_profiles(&scratch);
@@ -412,7 +370,7 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
     std::fs::write(scratch.token_file("staging"), "not json").unwrap();
     let run = scratch.run(&["status", "--all"]);
     run.expect(0);
-    assert!(run.stdout.contains("error"), "{}", run.stdout);
+    run.stdout_has("error");
     assert!(
         run.stderr.contains("auth-staging.json")
             && run.stderr.contains("keycard login --profile staging"),
@@ -435,19 +393,29 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
     assert_eq!(run.json().as_array().unwrap().len(), 2);
 }
 
-#[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let scratch = Scratch::new();
     signed_in(&scratch, "default", 3600, true);
-    let plain = Run::from(
-        scratch
-            .keycard()
-            .env_remove("NO_COLOR")
-            .args(["status"])
-            .output()
-            .unwrap(),
-    );
+    let plain = Run::of(scratch.keycard().env_remove("NO_COLOR").args(["status"]));
     assert!(!plain.stdout.contains('\x1b'), "{:?}", plain.stdout);
     let human = scratch.run(&["status", "--color", "always"]);
     assert!(human.stdout.contains("\x1b["), "{:?}", human.stdout);
 }
+
+crate::tests![
+    states_and_exit_codes,
+    human_status_names_profile_user_and_time_left,
+    not_signed_in_explains_on_stderr_and_exits_3,
+    damaged_token_file_names_the_file_and_the_fix,
+    readable_token_file_gets_a_warning,
+    logout_forgets_the_tokens_and_is_idempotent,
+    short_is_one_line_for_a_prompt,
+    short_is_silent_without_a_session,
+    short_never_writes_to_stderr_whatever_is_broken,
+    format_fills_the_placeholders,
+    unknown_placeholder_is_a_usage_error,
+    json_is_a_stable_object_without_secrets,
+    all_lists_every_profile_and_marks_the_one_in_use,
+    all_explains_a_broken_token_file_without_hiding_the_others,
+    colour_only_when_asked_or_on_a_terminal
+];

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub use crate::harness::{require, skip};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -95,7 +96,7 @@ impl Scratch {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.keycard().args(args).output().unwrap())
+        Run::of(self.keycard().args(args))
     }
 
     pub fn tokens(&self, profile: &str) -> Value {
@@ -169,14 +170,42 @@ impl From<Output> for Run {
     }
 }
 
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit code {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
 impl Run {
+    /// Runs `cmd` to the end with its output captured: one line for any command.
+    pub fn of(cmd: &mut Command) -> Run {
+        Run::from(
+            cmd.output()
+                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")),
+        )
+    }
+
     #[track_caller]
     pub fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "unexpected exit code\n{self}");
+        self
+    }
+
+    /// Asserts that stderr contains `text`; a failure shows the whole run.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}\n{self}");
+        self
+    }
+
+    /// Asserts that stdout contains `text`; a failure shows the whole run.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}\n{self}");
         self
     }
 
@@ -192,8 +221,9 @@ pub fn node_modules() -> &'static PathBuf {
     DIR.get_or_init(|| {
         let dir = repo().join("tests/oidc");
         if !dir.join("node_modules/oidc-provider/package.json").exists() {
-            let status = Command::new("npm")
+            let status = Command::new(require("npm"))
                 .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .env("npm_config_update_notifier", "false")
                 .current_dir(&dir)
                 .status()
                 .expect("npm is needed for the end-to-end tests");
@@ -216,10 +246,19 @@ impl Provider {
         Provider::with(&[])
     }
 
+    /// One provider with the default options for the whole run, for the tests that read
+    /// no counts from it (`stats`, `token_requests`): each sign-in is its own grant, so
+    /// they cannot see each other, and the suite starts dozens of node processes fewer.
+    /// It exits with the test binary (its stdin closes).
+    pub fn shared() -> &'static Provider {
+        static SHARED: OnceLock<Provider> = OnceLock::new();
+        SHARED.get_or_init(Provider::start)
+    }
+
     /// `args` go to tests/oidc/server.mjs (`--device-ttl 2`, `--access-ttl 60`, ...).
     pub fn with(args: &[&str]) -> Provider {
         let dir = node_modules();
-        let mut child = Command::new("node")
+        let mut child = Command::new(require("node"))
             .arg(dir.join("server.mjs"))
             .args(args)
             .stdin(Stdio::piped())
@@ -320,19 +359,25 @@ impl Drop for Provider {
     }
 }
 
-/// The scripted person: approves (or denies) `user_code` through the provider's pages.
+/// The scripted person: approves (or denies) `user_code` through the provider's pages
+/// (tests/oidc/user.mjs, run inside the test server: no extra node process per sign-in).
 pub fn act_as_user(issuer: &str, user_code: &str, login: &str, deny: bool) {
-    let mut cmd = Command::new("node");
-    cmd.arg(node_modules().join("user.mjs"))
-        .args(["--issuer", issuer, "--code", user_code, "--login", login]);
-    if deny {
-        cmd.arg("--deny");
-    }
-    let out = cmd.output().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(format!("{issuer}/_test/user"))
+        .query("code", user_code)
+        .query("login", login)
+        .query("deny", if deny { "1" } else { "0" })
+        .send_empty()
+        .unwrap();
+    let said = resp.body_mut().read_to_string().unwrap_or_default();
     assert!(
-        out.status.success(),
-        "scripted user failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        resp.status().as_u16() == 200,
+        "scripted user failed ({}): {said}",
+        resp.status()
     );
 }
 
@@ -473,18 +518,23 @@ pub fn run_with_input(mut cmd: Command, input: &str) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
-/// Runs the openssl command line in `dir`; `None` when openssl is missing or fails.
-pub fn openssl(dir: &Path, args: &str) -> Option<()> {
-    let out = Command::new("openssl")
+/// Runs the openssl command line in `dir`, which must succeed (the test skips without
+/// openssl).
+pub fn openssl(dir: &Path, args: &str) {
+    let out = Command::new(require("openssl"))
         .args(args.split_whitespace())
         .current_dir(dir)
         .output()
-        .ok()?;
-    out.status.success().then_some(())
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A self-signed certificate for 127.0.0.1 in `dir`: (`STEM-cert.pem`, `STEM-key.pem`).
-pub fn self_signed(dir: &Path, stem: &str) -> Option<(PathBuf, PathBuf)> {
+pub fn self_signed(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (format!("{stem}-cert.pem"), format!("{stem}-key.pem"));
     openssl(
         dir,
@@ -492,8 +542,8 @@ pub fn self_signed(dir: &Path, stem: &str) -> Option<(PathBuf, PathBuf)> {
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
              -keyout {key} -out {cert}"
         ),
-    )?;
-    Some((dir.join(cert), dir.join(key)))
+    );
+    (dir.join(cert), dir.join(key))
 }
 
 /// An HTTPS server on 127.0.0.1 from Python's http.server and ssl, for what a test needs
@@ -508,7 +558,7 @@ pub struct TlsServer {
 }
 
 impl TlsServer {
-    pub fn start(cert: &Path, key: &Path, handler: &str, args: &[&str]) -> Option<TlsServer> {
+    pub fn start(cert: &Path, key: &Path, handler: &str, args: &[&str]) -> TlsServer {
         let script = format!(
             "import http.server, json, ssl, sys\n\
              args = sys.argv[3:]\n\
@@ -521,29 +571,31 @@ impl TlsServer {
              print(s.server_address[1], flush=True)\n\
              s.serve_forever()\n"
         );
-        let mut child = Command::new("python3")
+        let mut child = Command::new(require("python3"))
             .args(["-c", &script])
             .arg(cert)
             .arg(key)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
-            .ok()?;
+            .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        stdout.read_line(&mut line).ok()?;
+        let _ = stdout.read_line(&mut line);
         let Ok(port) = line.trim().parse() else {
             let _ = child.kill();
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
             let _ = child.wait();
-            return None;
+            panic!("the python3 TLS server did not start: {err}");
         };
-        Some(TlsServer {
+        TlsServer {
             child,
             port,
             stdout,
-        })
+        }
     }
 
     pub fn url(&self) -> String {
@@ -565,4 +617,18 @@ impl Drop for TlsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Makes a FIFO at `path` (a special file keycard must refuse without blocking on it).
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo(3) only reads it.
+    assert_eq!(
+        unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
 }

@@ -26,7 +26,7 @@ fn run_with_proxy(scratch: &Scratch, vars: &[(&str, &str)], args: &[&str]) -> Ru
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    Run::from(cmd.args(args).output().unwrap())
+    Run::of(cmd.args(args))
 }
 
 fn device() -> fake::Response {
@@ -44,7 +44,6 @@ fn token() -> fake::Response {
     )
 }
 
-#[test]
 fn a_hung_provider_times_out_after_the_profiles_timeout() {
     let server = FakeServer::start(|_, _| device().after(Duration::from_secs(3)));
     let scratch = Scratch::new();
@@ -53,21 +52,17 @@ fn a_hung_provider_times_out_after_the_profiles_timeout() {
     let started = Instant::now();
     let run = scratch.run(&["login"]);
     run.expect(4);
+    // Gave up before the provider answered (3 s); the message names the 1 s.
     assert!(
-        started.elapsed() < Duration::from_millis(2500),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
-    assert!(
-        run.stderr.contains("did not answer within 1s"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("did not answer within 1s");
     let bad = scratch.run(&["config", "set", "connect_timeout", "soon"]);
     bad.expect(2);
 }
 
-#[test]
 fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
     // One byte a second never trips a read timeout; only the overall `timeout` ends it.
     for body_only in [false, true] {
@@ -79,8 +74,9 @@ fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
         let started = Instant::now();
         let run = scratch.run(&["login"]);
         run.expect(4);
+        // The whole answer would take minutes at a byte a second.
         assert!(
-            started.elapsed() < Duration::from_secs(4),
+            started.elapsed() < Duration::from_secs(20),
             "{:?}",
             started.elapsed()
         );
@@ -93,7 +89,6 @@ fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
     }
 }
 
-#[test]
 fn oversized_answers_are_refused() {
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
     let server = FakeServer::start(move |_, _| fake::text(200, "application/json", &big));
@@ -101,14 +96,9 @@ fn oversized_answers_are_refused() {
     scratch.add_endpoint_profile("p", &server.url);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains("larger than 1024 KiB"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("larger than 1024 KiB");
 }
 
-#[test]
 fn non_json_answers_name_url_status_and_content_type() {
     let server = FakeServer::start(|req, _| match req.path.as_str() {
         "/device" => device(),
@@ -140,7 +130,6 @@ fn non_json_answers_name_url_status_and_content_type() {
     );
 }
 
-#[test]
 fn same_origin_redirects_are_followed() {
     let server = FakeServer::start(|req, n| match (req.path.as_str(), n) {
         ("/.well-known/openid-configuration", _) => {
@@ -167,7 +156,6 @@ fn same_origin_redirects_are_followed() {
     assert_eq!(moved.form("device_code").as_deref(), Some("dc-1"));
 }
 
-#[test]
 fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
     let elsewhere = FakeServer::start(|_, _| device());
     let other_port = elsewhere.url.clone();
@@ -203,7 +191,6 @@ fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
     assert!(server.requests("/elsewhere").is_empty());
 }
 
-#[test]
 fn https_proxy_carries_requests_to_remote_hosts() {
     let proxy = FakeProxy::start();
     let scratch = Scratch::new();
@@ -222,7 +209,6 @@ fn https_proxy_carries_requests_to_remote_hosts() {
     assert_eq!(proxy.seen().len(), 2);
 }
 
-#[test]
 fn no_proxy_and_loopback_go_direct() {
     let proxy = FakeProxy::start();
     let scratch = Scratch::new();
@@ -262,7 +248,6 @@ fn no_proxy_and_loopback_go_direct() {
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
 }
 
-#[test]
 fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.test", "cli");
@@ -272,7 +257,7 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
         &["login"],
     );
     run.expect(2);
-    assert!(run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    run.stderr_has("HTTPS_PROXY");
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
 
     // `ssh -D` gives a SOCKS proxy; keycard speaks HTTP CONNECT only and must say so
@@ -283,10 +268,9 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
         &["login"],
     );
     run.expect(2);
-    assert!(run.stderr.contains("SOCKS"), "{}", run.stderr);
+    run.stderr_has("SOCKS");
 }
 
-#[test]
 fn a_bad_ca_file_is_named() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.test", "cli");
@@ -296,7 +280,7 @@ fn a_bad_ca_file_is_named() {
         .expect(0);
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(run.stderr.contains("missing.pem"), "{}", run.stderr);
+    run.stderr_has("missing.pem");
     let empty = scratch.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate").unwrap();
     scratch
@@ -304,11 +288,7 @@ fn a_bad_ca_file_is_named() {
         .expect(0);
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(
-        run.stderr.contains("holds no PEM certificate"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("holds no PEM certificate");
 }
 
 /// An HTTPS provider on 127.0.0.1 with a certificate from a private CA (made with the
@@ -323,7 +303,7 @@ struct TlsProvider {
 
 impl TlsProvider {
     fn start(dir: &std::path::Path) -> TlsProvider {
-        let openssl = |args: &str| openssl(dir, args).expect("openssl makes the test certificates");
+        let openssl = |args: &str| openssl(dir, args);
         openssl(
             "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=keycard-test-CA \
              -keyout ca-key.pem -out ca.pem",
@@ -352,8 +332,7 @@ impl TlsProvider {
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)"#;
-        let server = TlsServer::start(&dir.join("cert.pem"), &dir.join("key.pem"), handler, &[])
-            .expect("python3 serves the test provider over TLS");
+        let server = TlsServer::start(&dir.join("cert.pem"), &dir.join("key.pem"), handler, &[]);
         TlsProvider {
             url: server.url(),
             _server: server,
@@ -362,7 +341,6 @@ impl TlsProvider {
     }
 }
 
-#[test]
 fn a_private_ca_is_trusted_only_through_ca_file() {
     let scratch = Scratch::new();
     let tls = TlsProvider::start(scratch.path());
@@ -371,7 +349,7 @@ fn a_private_ca_is_trusted_only_through_ca_file() {
     // The system store does not know the private CA: a TLS error, exit 4, no token.
     let run = scratch.run(&["login", "--no-browser"]);
     run.expect(4);
-    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    run.stderr_has("127.0.0.1");
     assert!(
         run.stderr.contains("ca_file"),
         "the error names the fix: {}",
@@ -387,7 +365,6 @@ fn a_private_ca_is_trusted_only_through_ca_file() {
     assert_eq!(scratch.tokens("p")["access_token"], "at-tls");
 }
 
-#[test]
 fn a_whole_sign_in_goes_through_the_https_proxy() {
     let scratch = Scratch::new();
     let tls = TlsProvider::start(scratch.path());
@@ -415,3 +392,18 @@ fn a_whole_sign_in_goes_through_the_https_proxy() {
         );
     }
 }
+
+crate::tests![
+    a_hung_provider_times_out_after_the_profiles_timeout,
+    a_provider_that_drips_its_answer_is_cut_off_by_the_timeout,
+    oversized_answers_are_refused,
+    non_json_answers_name_url_status_and_content_type,
+    same_origin_redirects_are_followed,
+    redirects_to_another_host_or_scheme_or_a_post_302_are_refused,
+    https_proxy_carries_requests_to_remote_hosts,
+    no_proxy_and_loopback_go_direct,
+    an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value,
+    a_bad_ca_file_is_named,
+    a_private_ca_is_trusted_only_through_ca_file,
+    a_whole_sign_in_goes_through_the_https_proxy
+];

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
 
+import { actAsUser } from './user.mjs';
+
 // oidc-provider prints its NOTICEs with console.info (i.e. to stdout); stdout is
 // reserved for the single issuer line, so route every console method to stderr.
 console.log = console.info = console.error;
@@ -53,8 +55,10 @@ const routes = {
 };
 
 // A fresh signing key per run: nothing is persisted, and it avoids the dev-keystore warning.
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
+// P-256 rather than RSA: generating an RSA key costs a tenth of a second of CPU on every
+// start, and the suite starts dozens of servers; clients default to ES256 (below).
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-es256', alg: 'ES256', use: 'sig' };
 
 // In-memory storage. oidc-provider's built-in dev adapter warns on every start and drops
 // records the moment they expire, which turns an expired device code into
@@ -154,6 +158,13 @@ const configuration = {
     },
   ],
   jwks: { keys: [jwk] },
+  // oidc-provider's own defaults, but ES256 (the only key) for ID tokens.
+  clientDefaults: {
+    grant_types: ['authorization_code'],
+    id_token_signed_response_alg: 'ES256',
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
@@ -262,6 +273,24 @@ provider.use(async (ctx, next) => {
       return;
     }
     ctx.body = stats;
+    return;
+  }
+  // The scripted user of user.mjs, run in this process: the same pages, cookies and
+  // redirects over HTTP, without starting a second node for every sign-in in the suite.
+  // POST /_test/user?code=USER_CODE&login=alice[&deny=1] -> 200 "approved" | "denied",
+  // or 409 with what went wrong.
+  if (ctx.path === '/_test/user' && ctx.method === 'POST') {
+    try {
+      ctx.body = await actAsUser({
+        issuer,
+        code: ctx.query.code,
+        login: ctx.query.login,
+        deny: ctx.query.deny === '1',
+      });
+    } catch (err) {
+      ctx.status = 409;
+      ctx.body = `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
+    }
     return;
   }
   const path = ctx.path;
