@@ -303,11 +303,53 @@ pub fn parse_env_name(raw: &str) -> Result<String, String> {
              not starting with a digit"
         ));
     }
-    if raw == "KEYCARD_PROFILE" {
-        return Err("KEYCARD_PROFILE carries the profile name; pick another name".into());
+    if raw == "KEYCARD_PROFILE" || raw == "KEYCARD_CONFIG_DIR" {
+        return Err(format!(
+            "{raw} is set by keycard exec itself; pick another name"
+        ));
+    }
+    let upper = raw.to_ascii_uppercase();
+    if ACTED_ON_PREFIXES.iter().any(|p| upper.starts_with(p)) || ACTED_ON.contains(&upper.as_str())
+    {
+        return Err(format!(
+            "{raw} is read by the dynamic loader, the shell or an interpreter, which would \
+             act on the token as a path or a command; pick another name, such as KEYCARD_TOKEN"
+        ));
     }
     Ok(raw.to_string())
 }
+
+/// Variables whose value the dynamic loader acts on (a library path to load, a
+/// tunable). A token the provider chose must never become one.
+const ACTED_ON_PREFIXES: &[&str] = &["LD_", "DYLD_", "GLIBC_", "MALLOC_"];
+
+/// Variables a shell or a common interpreter acts on at start-up or when expanding:
+/// where to find commands, a file to source, how to split words, options to apply.
+const ACTED_ON: &[&str] = &[
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "CDPATH",
+    "PS4",
+    "PROMPT_COMMAND",
+    "GLOBIGNORE",
+    "HOME",
+    "SHELL",
+    "TMPDIR",
+    "NODE_OPTIONS",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PERL5OPT",
+    "PERL5LIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+];
 
 /// "90", "90s", "30m", "1h30m", "2d": what people type for a lifetime. At most a year.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
@@ -418,7 +460,7 @@ pub enum ConfigCommand {
     )]
     Add(AddArgs),
 
-    /// Remove a profile and delete its token file
+    /// Remove a profile, revoke its tokens at the provider and delete its token file
     Remove {
         /// Profile name
         name: String,
@@ -426,6 +468,10 @@ pub enum ConfigCommand {
         /// Do not ask for confirmation
         #[arg(short, long)]
         yes: bool,
+
+        /// Only delete the local tokens; do not revoke them at the provider
+        #[arg(long)]
+        no_revoke: bool,
     },
 
     /// Print one setting of the resolved profile
@@ -440,15 +486,18 @@ pub enum ConfigCommand {
                             token_endpoint, revocation_endpoint, userinfo_endpoint, audience, ca_file,\n\
                             client_auth (post or basic), timeout, connect_timeout (seconds),\n\
                             hosts (for the git and docker credential helpers: host or host:port, space-separated),\n\
+                            verification_hosts (where the sign-in link may go besides the issuer's domain),\n\
                             username (default oauth2), git_auth (basic or bearer),\n\
                             session_warning (warn this long before the session ends: 24h by default, 0 never).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
-                            keycard --profile work config set token_endpoint https://id.example.com/token"
+                            keycard --profile work config set token_endpoint https://id.example.com/token\n  \
+                            keycard config set client_secret - < secret.txt"
     )]
     Set {
         /// Setting name
         key: String,
-        /// New value
+        /// New value; `-` reads it from standard input (typed without echo for
+        /// client_secret), so a secret stays out of shell history and `ps`
         value: String,
     },
 
@@ -490,7 +539,8 @@ pub struct AddArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Client secret, for providers that require one for the device flow
+    /// Client secret, for providers that require one for the device flow; `-` reads it
+    /// from standard input, keeping it out of shell history and `ps`
     #[arg(long, value_name = "SECRET")]
     pub client_secret: Option<String>,
 

@@ -9,6 +9,7 @@ use crate::hint;
 use crate::hosts::Host;
 use crate::http;
 use crate::paths::{Paths, ProfileName};
+use crate::trust::{self, Rule};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -49,6 +50,10 @@ pub struct Profile {
     /// Hosts (`host` or `host:port`) the git and docker credential helpers hand this
     /// profile's token to; no other host ever gets it.
     pub hosts: Option<Vec<String>>,
+    /// Hosts (and the names under them) the provider's sign-in link may go to besides the
+    /// issuer's own domain, without a warning (RFC 8628 §5.4). Presets set their
+    /// provider's: Entra signs in at microsoft.com, not microsoftonline.com.
+    pub verification_hosts: Option<Vec<String>>,
     /// User name the credential helpers give with the token (default `oauth2`).
     pub username: Option<String>,
     /// How git sends the token: `basic` (user name and password, the default) or
@@ -175,6 +180,7 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "connect_timeout",
     "hosts",
+    "verification_hosts",
     "username",
     "git_auth",
     "session_warning",
@@ -247,23 +253,7 @@ impl Config {
     /// manager's) is followed; `ConfigEdit::save` writes beside its target.
     pub fn load(paths: &Paths) -> Result<Config> {
         let path = paths.config_file();
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-                anyhow::anyhow!(
-                    "{} is not valid: it is not UTF-8 text; fix it by hand or move it aside",
-                    path.display()
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
-                return Err(fsio::unusable_dir(paths.dir(), "use", &e));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => anyhow::bail!(
-                "{} is a directory, not a config file; move it aside",
-                path.display()
-            ),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
+        let text = read_text(paths, &path)?;
         let file = parse(&text).map_err(|invalid| match invalid {
             Invalid::Toml { at, message } => anyhow::anyhow!(
                 "{}{} is not valid: {message}; fix it by hand or move it aside",
@@ -384,10 +374,14 @@ impl Config {
 
     /// Starts an edit that keeps the file's comments and layout.
     pub fn edit(&self) -> Result<ConfigEdit> {
-        let doc: DocumentMut = self
-            .text
-            .parse()
-            .with_context(|| format!("{} is not valid TOML", self.path.display()))?;
+        // toml's own rendering of the error quotes the line, which may hold a secret.
+        let doc: DocumentMut = self.text.parse().map_err(|e: toml_edit::TomlError| {
+            anyhow::anyhow!(
+                "{} is not valid TOML: {}",
+                self.path.display(),
+                crate::secret::without_values(&one_line(e.message()))
+            )
+        })?;
         Ok(ConfigEdit {
             path: self.path.clone(),
             doc,
@@ -420,7 +414,8 @@ impl std::fmt::Display for Invalid {
 fn parse(text: &str) -> Result<ConfigFile, Invalid> {
     let file: ConfigFile = toml_edit::de::from_str(text).map_err(|e| Invalid::Toml {
         at: e.span().map(|s| line_col(text, s.start)),
-        message: one_line(e.message()),
+        // Never a value: a client secret on the wrong line would be quoted otherwise.
+        message: crate::secret::without_values(&one_line(e.message())),
     })?;
     // A section keycard could never address by name, and whose name must never become
     // a file name: refuse the file rather than guess.
@@ -496,6 +491,12 @@ impl ConfigEdit {
                 .map(|h| Host::entry(h).map(|h| h.to_string()))
                 .collect::<Result<toml_edit::Array>>()?;
             table[key] = value(hosts);
+        } else if key == "verification_hosts" {
+            let hosts = raw
+                .split_whitespace()
+                .map(crate::url_rules::check_host_name)
+                .collect::<Result<toml_edit::Array>>()?;
+            table[key] = value(hosts);
         } else if key == "username" {
             table[key] = value(check_username(raw)?);
         } else if key == "session_warning" {
@@ -525,6 +526,77 @@ impl ConfigEdit {
         fsio::write_private(&target, self.doc.to_string().as_bytes())
             .with_context(|| format!("cannot save {}", self.path.display()))
     }
+}
+
+/// No config.toml is this big; a bigger one (or `/dev/zero` behind a link) is not read.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// config.toml's text as it is, valid or not (`config edit` starts from it), read with
+/// the same checks as `Config::load`.
+pub fn raw_text(paths: &Paths) -> Result<String> {
+    read_text(paths, &paths.config_file())
+}
+
+/// config.toml's text, empty when there is none. The directory and the file must be the
+/// user's own and writable by nobody else (`trust`); the file is opened without blocking
+/// (a FIFO planted there must not hang a prompt), must be a regular file, and is read up
+/// to a size limit.
+fn read_text(paths: &Paths, path: &Path) -> Result<String> {
+    match std::fs::metadata(paths.dir()) {
+        Ok(meta) if meta.is_dir() => trust::check(paths.dir(), &meta, Rule::Private)?,
+        // A file in the way: opening config.toml below reports it.
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(fsio::unusable_dir(paths.dir(), "use", &e));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", paths.dir().display()));
+        }
+    }
+    let file = match fsio::open_nonblocking(path, true) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(fsio::unusable_dir(paths.dir(), "use", &e));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!(
+            "{} is a directory, not a config file; move it aside",
+            path.display()
+        );
+    }
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{} is {}, not a config file; keycard does not read it: move it aside",
+            path.display(),
+            fsio::kind_of(&meta)
+        );
+    }
+    trust::check(path, &meta, Rule::Private)?;
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{} is larger than 1 MiB, far more than any config file; fix it by hand or move it aside",
+            path.display()
+        );
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not valid: it is not UTF-8 text; fix it by hand or move it aside",
+            path.display()
+        )
+    })
 }
 
 /// keycard edits `[profiles.NAME]` sections; an inline table written by hand cannot take

@@ -40,14 +40,9 @@ pub fn fetch(env: &Env, config: &Config, name: &ProfileName) -> Result<Credentia
     let tokens = session::fresh_tokens(env, config, name, Need::default())?;
     let profile = config.profile(name).cloned().unwrap_or_default();
     // Both protocols are line-based; a token with a line break would end the answer
-    // early and let the rest be read as other keys.
-    if tokens.access_token.expose().contains(['\n', '\r', '\0']) {
-        anyhow::bail!(
-            "the access token of profile '{name}' contains a line break, which git and docker \
-             cannot take; sign in again with `{}`",
-            hint::for_profile("login", name, "")
-        );
-    }
+    // early and let the rest be read as other keys. None gets here: the token file and
+    // the provider's answers are refused for any token that is not printable ASCII
+    // (`oauth::token_chars`).
     let username = check_username(profile.username()).map_err(|e| {
         anyhow::anyhow!(
             "profile '{name}': {e:#}; fix it with `{}`",

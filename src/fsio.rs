@@ -95,6 +95,51 @@ pub fn through_links(path: &Path) -> Result<PathBuf> {
     )
 }
 
+/// Opens `path` for reading without blocking on a FIFO (a prompt must never hang on one
+/// planted where a file should be), and, unless `follow_links`, without following a
+/// symbolic link in the last component (it fails with ELOOP instead). The caller checks
+/// what it opened with `metadata()` before reading.
+#[cfg(unix)]
+pub fn open_nonblocking(path: &Path, follow_links: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let no_follow = if follow_links { 0 } else { libc::O_NOFOLLOW };
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(no_follow | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+pub fn open_nonblocking(path: &Path, follow_links: bool) -> std::io::Result<File> {
+    if !follow_links && fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(std::io::Error::other("symbolic link"));
+    }
+    File::open(path)
+}
+
+/// "a FIFO", "a device", ... for a path that should have been a regular file.
+pub fn kind_of(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Atomically replaces `path` with `contents`, mode 0600.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path
@@ -210,32 +255,13 @@ fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens for reading without following a symbolic link in the last component (a link
-/// could point keycard at any file) and without blocking on a FIFO.
-#[cfg(unix)]
-pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(std::io::Error::other("symbolic link"));
-    }
-    std::fs::File::open(path)
-}
-
 /// A small regular file's bytes (at most `limit`), or `None` when there is none, or it is
 /// a link, a FIFO, a device or a directory, or longer: for keycard's own small records
 /// (`.auth-NAME.signin.json`, `.auth-NAME.warned`), which are never worth blocking or
 /// failing a command over.
 pub fn read_small(path: &Path, limit: u64) -> Option<Vec<u8>> {
     use std::io::Read;
-    let file = open_no_follow(path).ok()?;
+    let file = open_nonblocking(path, false).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }

@@ -12,6 +12,7 @@
 use crate::config::MAX_TIMEOUT_SECS;
 use crate::fsio;
 use crate::paths::{Paths, ProfileName};
+use crate::trust::{self, Rule};
 use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
@@ -93,11 +94,34 @@ fn open(path: &Path) -> Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        // O_NONBLOCK: a FIFO planted there must not hang the open.
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    options
-        .open(path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))
+    let file = options.open(path).map_err(|e| {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            anyhow::anyhow!(
+                "the lock file {} is a symbolic link; keycard neither follows nor replaces \
+                 it: move it aside",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot open the lock file {}", path.display()))
+        }
+    })?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read the lock file {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "the lock file {} is {}; keycard does not use it: move it aside",
+            path.display(),
+            fsio::kind_of(&meta)
+        );
+    }
+    trust::check(path, &meta, Rule::Owned)?;
+    Ok(file)
 }
 
 fn wait_on(file: File, path: &Path, wait: Duration, what: &str) -> Result<Held> {

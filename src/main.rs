@@ -11,6 +11,7 @@ mod cmd;
 mod config;
 mod config_update;
 mod credential;
+mod echo;
 mod env;
 mod exit;
 mod expiry;
@@ -27,12 +28,15 @@ mod profile_file;
 #[cfg(test)]
 mod property;
 mod qr;
+mod revocation;
 mod secret;
 mod session;
 mod signals;
 mod signin;
 mod state;
+mod stdin_value;
 mod text;
+mod trust;
 mod ui;
 mod url_rules;
 mod userinfo;
@@ -48,6 +52,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> u8 {
+    no_core_dumps();
     let cli = match parse_command_line() {
         Ok(cli) => cli,
         Err(e) => {
@@ -84,8 +89,11 @@ fn run() -> u8 {
         Err(e) if exit::is_broken_pipe(&e) => exit::Code::Success as u8,
         Err(e) => {
             let code = exit::code_of(&e);
-            // `{:#}` is the whole chain on one line, never a backtrace.
+            // `{:#}` is the whole chain on one line, never a backtrace. Errors quote
+            // providers (an error description, a discovery value, a content type): the
+            // line is cleaned as a whole, so no path can forget to.
             let message = format!("{e:#}");
+            let message = text::one_line(&message);
             if !message.is_empty() {
                 eprintln!(
                     "{} {message}",
@@ -138,6 +146,18 @@ fn set_colors(choice: cli::ColorChoice) {
     console::set_colors_enabled_stderr(stderr);
 }
 
+/// Every command may hold a token or a client secret in memory (even `status` reads the
+/// token file): no core file may carry one, and no other process of the same user may
+/// read keycard's memory through ptrace or /proc/PID/mem. `exec` hands over to a command
+/// that gets its own default back (execve resets the flag).
+fn no_core_dumps() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes a plain integer and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
 /// The module layers, lowest first. A module may import only from modules in lower
 /// layers, so no two modules ever need each other and each can be read (and tested)
 /// knowing only what is below it. `checks::no_module_imports_a_higher_one` holds the
@@ -148,10 +168,10 @@ const LAYERS: &[&[&str]] = &[
     &["property"],
     // Leaves: no keycard imports at all (outside their tests).
     &[
-        "cli", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
+        "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text", "trust",
     ],
     // Rules about paths, URLs and signals.
-    &["paths", "signals", "url_rules"],
+    &["paths", "signals", "stdin_value", "url_rules"],
     // Values and transport that know no configuration.
     &["hosts", "http"],
     // The config file; the identity read from an ID token; `.keycard-profile`.
@@ -164,8 +184,9 @@ const LAYERS: &[&[&str]] = &[
     &["state", "ui", "signin"],
     // A profile's session: refresh, sign-in required, discovery cache.
     &["session"],
-    // What the credential helpers hand out; what userinfo says (whoami, status --check).
-    &["credential", "userinfo"],
+    // What the credential helpers hand out; what userinfo says (whoami, status --check);
+    // revoking a session that is being forgotten.
+    &["credential", "revocation", "userinfo"],
     // The commands.
     &["cmd"],
     // The program, and the tests that hold the source to its own rules.

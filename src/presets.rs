@@ -63,6 +63,50 @@ pub fn all() -> Result<Vec<Preset>> {
     SOURCES.iter().map(|(n, s)| parse(n, s)).collect()
 }
 
+/// The verification hosts of every preset whose issuer or device authorization endpoint
+/// is on `host` (when that host is fixed, not a `{var}`): so a profile set up by hand
+/// for a known provider, or before its preset listed them, draws no false warning.
+pub fn verification_hosts_for(host: &str) -> Vec<String> {
+    let Ok(presets) = all() else {
+        return Vec::new();
+    };
+    let on_host = |preset: &Preset, key: &str| {
+        preset
+            .profile
+            .get(key)
+            .and_then(Item::as_str)
+            // A `{var}` in the path (Entra's tenant) leaves the host fixed; one in the
+            // host (Okta's domain) matches no host here.
+            .and_then(|url| url::Url::parse(&without_vars(url)).ok())
+            .is_some_and(|url| {
+                url.host_str()
+                    .is_some_and(|h| !h.contains(VAR_MARK) && h.eq_ignore_ascii_case(host))
+            })
+    };
+    presets
+        .iter()
+        .filter(|p| on_host(p, "issuer") || on_host(p, "device_authorization_endpoint"))
+        .filter_map(|p| p.profile.get("verification_hosts").and_then(Item::as_array))
+        .flat_map(|hosts| hosts.iter().filter_map(|h| h.as_str().map(str::to_string)))
+        .collect()
+}
+
+/// What `without_vars` puts where a variable was.
+const VAR_MARK: &str = "keycard-var";
+
+/// `url` with every `{var}` replaced by `VAR_MARK`, so it parses as a URL.
+fn without_vars(url: &str) -> String {
+    let mut out = String::new();
+    let mut rest = url;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        out.push_str(VAR_MARK);
+        rest = rest[start..].split_once('}').map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The preset called `name`, or a usage error listing the known ones.
 pub fn find(name: &str) -> Result<Preset> {
     match SOURCES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {

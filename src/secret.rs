@@ -81,6 +81,47 @@ fn is_uuid(s: &str) -> bool {
             .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// A parser's message (serde's, toml's) without the values it quotes: "invalid type:
+/// integer `123...`, expected a string" would print a token sent as a number, and
+/// "unknown variant `s3cr3t`" a client secret pasted into the wrong setting. What comes
+/// after ", expected" is the parser's own vocabulary and stays; so does the name in
+/// "unknown field `name`" or "missing field `name`" when it looks like a setting name
+/// rather than a secret.
+pub fn without_values(message: &str) -> String {
+    let (head, expected) = match message.split_once(", expected ") {
+        Some((head, expected)) => (head, Some(expected)),
+        None => (message, None),
+    };
+    let setting_name = |q: &str| {
+        q.len() <= 40
+            && q.starts_with(|c: char| c.is_ascii_lowercase())
+            && q.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let mut shown = String::new();
+    let mut rest = head;
+    while let Some(start) = rest.find(['`', '"']) {
+        let quote = rest[start..].chars().next().unwrap_or('`');
+        shown.push_str(rest[..start].trim_end());
+        let Some(len) = rest[start + 1..].find(quote) else {
+            // An unclosed quote: what follows it is all value.
+            rest = "";
+            break;
+        };
+        let quoted = &rest[start + 1..start + 1 + len];
+        let names_a_field = shown.ends_with("unknown field") || shown.ends_with("missing field");
+        if names_a_field && setting_name(quoted) {
+            shown.push_str(&format!(" `{quoted}`"));
+        }
+        rest = &rest[start + len + 2..];
+    }
+    shown.push_str(rest);
+    match expected {
+        Some(e) => format!("{}, expected {e}", shown.trim_end()),
+        None => shown.trim_end().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Secret, scrub};
@@ -108,6 +149,37 @@ mod tests {
                     0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 Timestamp: 2024-01-01 00:00:00Z \
                     see https://login.example.com/error?code=70000";
         assert_eq!(scrub(kept, &[]), kept);
+    }
+
+    #[test]
+    fn parser_messages_lose_the_values_they_quote() {
+        use super::without_values;
+        for (message, shown) in [
+            (
+                "invalid type: integer `123456789`, expected a string",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                "invalid type: string \"s3cr3t-value\", expected u64",
+                "invalid type: string, expected u64",
+            ),
+            (
+                "unknown variant `s3cr3t-value`, expected `post` or `basic`",
+                "unknown variant, expected `post` or `basic`",
+            ),
+            (
+                "unknown field `clientsecret`, expected one of `issuer`",
+                "unknown field `clientsecret`, expected one of `issuer`",
+            ),
+            ("unknown field `Xk9-s3cr3t`", "unknown field"),
+            ("invalid value: `s3cr3t", "invalid value:"),
+            (
+                "missing field `access_token`",
+                "missing field `access_token`",
+            ),
+        ] {
+            assert_eq!(without_values(message), shown, "{message}");
+        }
     }
 
     #[test]

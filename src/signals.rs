@@ -38,6 +38,7 @@ fn start() {
             }
             // Wait for a write in progress to finish its rename; then nothing is half-done.
             let _guard = WRITE_GUARD.lock();
+            crate::echo::restore_terminal();
             eprintln!();
             let code = if signal == SIGINT {
                 Code::Interrupted as i32

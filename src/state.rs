@@ -7,6 +7,7 @@ use crate::hint;
 use crate::identity::{self, Identity};
 use crate::oauth::TokenResponse;
 use crate::secret::Secret;
+use crate::trust::{self, Rule};
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -217,7 +218,7 @@ pub fn load(path: &Path, profile: &str) -> Result<Option<Stored>> {
 /// Reads the token file, telling a damaged one apart from one that must not be touched
 /// at all (a link, a directory, a device: those are errors).
 pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
-    let mut file = match fsio::open_no_follow(path) {
+    let mut file = match fsio::open_nonblocking(path, false) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
         Err(e) if is_symlink_error(&e, path) => return Err(not_a_file(path, "a symbolic link")),
@@ -227,13 +228,9 @@ pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
         .metadata()
         .with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_file() {
-        let what = if meta.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file"
-        };
-        return Err(not_a_file(path, what));
+        return Err(not_a_file(path, fsio::kind_of(&meta)));
     }
+    trust::check(path, &meta, Rule::Owned)?;
     let damaged = |why: String| {
         Ok(Found::Damaged(exit::fail(
             Code::NotSignedIn,
@@ -262,6 +259,16 @@ pub fn inspect(path: &Path, profile: &str) -> Result<Found> {
         Ok(tokens) => tokens,
         Err(e) => return damaged(json_problem(&e)),
     };
+    // A hand-edited (or older keycard's) file: a token with a line break or a space
+    // would let `$(keycard token)` carry a second header line.
+    let tokens_ok = [Some(&tokens.access_token), tokens.refresh_token.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(tokens.id_token.as_ref())
+        .all(|t| crate::oauth::token_chars(t.expose()));
+    if !tokens_ok {
+        return damaged("a token in it has spaces, control or non-ASCII characters".into());
+    }
     if tokens.version > FORMAT_VERSION {
         return Err(exit::fail(
             Code::Failure,
@@ -554,7 +561,7 @@ mod tests {
             .unwrap();
         assert!(status.success());
         let err = inspect(&path, "p").err().expect("a FIFO is an error");
-        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(err.to_string().contains("is a FIFO"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

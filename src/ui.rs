@@ -3,7 +3,7 @@
 
 use crate::env::Env;
 use crate::oauth::DeviceAuthorization;
-use crate::text::one_line;
+use crate::text::{self, one_line};
 use anyhow::Result;
 use chrono::TimeDelta;
 use console::style;
@@ -11,9 +11,11 @@ use std::io::Write;
 use std::time::Duration;
 
 /// One result line on stdout. Errors (a closed pipe) propagate instead of panicking.
+/// JSON above all: a provider's claim with a control or bidirectional character in it
+/// comes out escaped (`text::escape_invisible`), still the same JSON value.
 pub fn out(line: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")?;
+    writeln!(stdout, "{}", text::escape_invisible(line))?;
     stdout.flush()?;
     Ok(())
 }
@@ -25,8 +27,14 @@ pub fn info(env: &Env, message: &str) {
     }
 }
 
+/// One line on stderr. Warnings often quote a provider (an error it sent, a lifetime it
+/// gave): the whole line is cleaned (`text::one_line`), whatever was put into it.
 pub fn warn(message: &str) {
-    eprintln!("{} {message}", style("warning:").yellow().bold());
+    eprintln!(
+        "{} {}",
+        style("warning:").yellow().bold(),
+        text::one_line(message)
+    );
 }
 
 /// "52m", "1h 05m", "3d 4h", "45s"; negative spans read as "0s".

@@ -5,9 +5,14 @@ use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, Source, c
 use crate::config_update;
 use crate::env::Env;
 use crate::exit::{self, Code};
+use crate::hint;
+use crate::lock;
 use crate::paths::ProfileName;
 use crate::presets;
 use crate::profile_file;
+use crate::revocation::{self, Revocation};
+use crate::state;
+use crate::stdin_value;
 use crate::ui;
 use crate::url_rules::check_endpoint;
 use anyhow::{Context, Result};
@@ -20,7 +25,11 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
         ConfigCommand::List { names } => list(names, env),
         ConfigCommand::Show { name } => show(name.as_deref(), env),
         ConfigCommand::Add(args) => add(args, env),
-        ConfigCommand::Remove { name, yes } => remove(&name, yes, env),
+        ConfigCommand::Remove {
+            name,
+            yes,
+            no_revoke,
+        } => remove(&name, yes, !no_revoke, env),
         ConfigCommand::Get { key } => get(&key, env),
         ConfigCommand::Set { key, value } => set(&key, &value, env),
         ConfigCommand::Edit => super::config_edit::run(env),
@@ -163,8 +172,16 @@ fn show(name: Option<&str>, env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn add(args: AddArgs, env: &Env) -> Result<()> {
+fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     let name = ProfileName::parse(&args.name)?;
+    match args.client_secret.as_deref() {
+        Some("-") => args.client_secret = Some(stdin_value::read("client_secret", true)?),
+        Some(_) => warn_secret_on_command_line(&hint::no_profile(
+            "config add",
+            &format!("{} ... --client-secret -", args.name),
+        )),
+        None => {}
+    }
     let preset = args.preset.as_deref().map(presets::find).transpose()?;
     let from_preset = match &preset {
         Some(p) => {
@@ -296,6 +313,15 @@ fn add_to(
     Ok(activate)
 }
 
+/// A secret typed as an argument is in the shell's history and, while keycard runs, in
+/// every user's `ps`: say so, and how to avoid it next time.
+fn warn_secret_on_command_line(instead: &str) {
+    ui::warn(&format!(
+        "a client secret on the command line is kept in your shell history and visible to \
+         other users in `ps`; next time give it on standard input: `{instead}`"
+    ));
+}
+
 /// `config presets`: one line per preset (name, what it is for), or JSON with the
 /// variables each takes.
 fn list_presets(env: &Env) -> Result<()> {
@@ -336,7 +362,7 @@ fn list_presets(env: &Env) -> Result<()> {
     Ok(())
 }
 
-fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
+fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
     let name = ProfileName::parse(name)?;
     let config = Config::load(&env.paths)?;
     let token_path = env.paths.token_file(&name);
@@ -365,6 +391,19 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
             ));
         }
     }
+    // Under the profile's lock, as `logout` does: a refresh finishing at this moment
+    // cannot write the token file back after it is deleted, and one starting later finds
+    // neither the file nor the profile.
+    let timeout = config.profile(&name).and_then(|p| p.timeout);
+    let _lock = lock::acquire(&env.paths, &name, lock::wait_for(timeout))?;
+    // The lock may have been waited for: edit config.toml as it is now.
+    let config = Config::load(&env.paths)?;
+    let revocation = match state::inspect(&token_path, name.as_str()) {
+        Ok(state::Found::Tokens(stored)) if revoke => {
+            Some(revocation::best_effort(env, &config, &name, &stored.tokens))
+        }
+        _ => None,
+    };
     config_update::update(&env.paths, |config, edit| {
         edit.remove_profile(&name)?;
         if config.active() == Some(name.as_str()) {
@@ -372,11 +411,21 @@ fn remove(name: &str, yes: bool, env: &Env) -> Result<()> {
         }
         Ok(())
     })?;
-    if has_tokens {
-        std::fs::remove_file(&token_path)
-            .with_context(|| format!("cannot delete {}", token_path.display()))?;
+    match std::fs::remove_file(&token_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot delete {}", token_path.display()));
+        }
+        _ => {}
     }
-    ui::info(env, &format!("Removed profile '{name}'."));
+    let how = match revocation {
+        Some(Revocation::Revoked) => "; the provider revoked its tokens",
+        Some(Revocation::NotOffered) => {
+            "; the provider offers no revocation endpoint, so its tokens stay valid until they expire"
+        }
+        _ if has_tokens && !revoke => " (tokens not revoked at the provider)",
+        _ => "",
+    };
+    ui::info(env, &format!("Removed profile '{name}'{how}."));
     Ok(())
 }
 
@@ -403,6 +452,16 @@ fn get(key: &str, env: &Env) -> Result<()> {
 
 fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     check_key(key)?;
+    let from_stdin;
+    let value = if value == "-" {
+        from_stdin = stdin_value::read(key, key == "client_secret")?;
+        from_stdin.as_str()
+    } else {
+        if key == "client_secret" {
+            warn_secret_on_command_line(&hint::command("config set", "client_secret -"));
+        }
+        value
+    };
     if key == "issuer" || key.ends_with("_endpoint") {
         check_endpoint(key, value)?;
     }
@@ -455,6 +514,7 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "timeout" => p.timeout.map(|s| s.to_string()),
         "connect_timeout" => p.connect_timeout.map(|s| s.to_string()),
         "hosts" => p.hosts.as_ref().map(|h| h.join(" ")),
+        "verification_hosts" => p.verification_hosts.as_ref().map(|h| h.join(" ")),
         "username" => p.username.clone(),
         "git_auth" => p.git_auth.map(|a| a.as_str().to_string()),
         "session_warning" => p.session_warning.map(|s| s.to_string()),
@@ -479,6 +539,9 @@ fn display_value(p: &Profile, key: &str) -> Option<String> {
     }
     if key == "hosts" {
         return p.hosts.as_deref().map(list);
+    }
+    if key == "verification_hosts" {
+        return p.verification_hosts.as_deref().map(list);
     }
     raw_value(p, key).map(|v| format!("{v:?}"))
 }

@@ -32,7 +32,7 @@ pub fn run(env: &Env) -> Result<()> {
             ),
         ));
     }
-    let original = read_text(&config_path)?;
+    let original = config::raw_text(&env.paths)?;
     fsio::ensure_private_dir(env.paths.dir())?;
     let copy = env
         .paths
@@ -187,7 +187,7 @@ fn check_setting(key: &str, item: &Item) -> Result<()> {
 /// aside instead.
 fn replace(env: &Env, config_path: &Path, original: &str, edited: &str, copy: &Path) -> Result<()> {
     let _lock = lock::config(&env.paths)?;
-    if read_text(config_path)? != original {
+    if config::raw_text(&env.paths)? != original {
         return Err(exit::fail(
             Code::Failure,
             format!(

@@ -10,11 +10,13 @@ use crate::http::Http;
 use crate::identity::{self, Identity};
 use crate::lock;
 use crate::oauth::device::{self, Client};
-use crate::oauth::discovery;
+use crate::oauth::{discovery, links};
 use crate::paths::ProfileName;
+use crate::revocation::{self, Revocation};
 use crate::session;
 use crate::signin;
 use crate::state::{self, SessionState, TokenState};
+use crate::text::one_line;
 use crate::ui;
 use crate::url_rules::check_endpoint;
 use crate::userinfo;
@@ -27,7 +29,6 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     if saved.is_none() && (args.issuer.is_none() || args.client_id.is_none()) {
         config.require(&name)?;
     }
-    let one_off = args.issuer.is_some() || args.client_id.is_some();
     let asked_scopes = !args.scopes.is_empty();
     let profile = for_this_run(saved, &args);
     let client_id = profile.client_id.clone().ok_or_else(|| {
@@ -87,8 +88,8 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         &args,
         &name,
         &profile,
+        &config,
         client_id,
-        one_off,
         &mut published,
     );
     // Whoever joined this sign-in ends as it ends. A Ctrl-C or kill never gets here:
@@ -176,10 +177,12 @@ fn sign_in(
     args: &LoginArgs,
     name: &ProfileName,
     profile: &Profile,
+    config: &Config,
     client_id: String,
-    one_off: bool,
     published: &mut Option<signin::Pending>,
 ) -> Result<()> {
+    // `--issuer` or `--client-id`: nothing learned on this run is cached in the profile.
+    let one_off = args.issuer.is_some() || args.client_id.is_some();
     let token_path = env.paths.token_file(name);
     let http = Http::with(profile.http_options(), env.verbose)?;
     let client = Client::of(profile, &client_id);
@@ -202,7 +205,18 @@ fn sign_in(
     if !one_off {
         session::cache_discovery(env, name, &profile.issuer, fresh);
     }
-    // Published before it is shown: whoever sees the code can count on the record.
+    // Before the code is shown: a link keycard must not open ends the sign-in here, and
+    // a warning about where it leads must be read before the code is entered.
+    if let Some(warning) = links::check(
+        &auth,
+        profile,
+        &endpoints.device_authorization,
+        name.as_str(),
+    )? {
+        ui::warn(&warning);
+    }
+    // Published (once the link passed) before it is shown: whoever sees the code can
+    // count on the record.
     let pending = signin::Pending::new(&auth, env.clock.now());
     signin::publish(&env.paths, name, &pending);
     *published = Some(pending);
@@ -240,7 +254,21 @@ fn sign_in(
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
     let _lock = lock::acquire(&env.paths, name, lock::wait_for(profile.timeout))?;
+    // The session this one replaces (`--force`, new scopes, or a login that raced this
+    // one), read under the lock: its tokens are revoked once the new ones are safe.
+    let replaced = match state::inspect(&token_path, name.as_str()) {
+        Ok(state::Found::Tokens(stored)) => Some(stored.tokens),
+        _ => None,
+    };
     state::save(&token_path, &tokens)?;
+    if let Some(old) = &replaced
+        && revocation::replaced(env, config, name, old, &tokens) == Revocation::Revoked
+    {
+        ui::info(
+            env,
+            "The session this sign-in replaced was revoked at the provider.",
+        );
+    }
     // A new session gets its own warnings: the last one was about the old session.
     let _ = std::fs::remove_file(env.paths.warned_file(name));
     signed_in(env, name, &tokens)
@@ -325,7 +353,7 @@ fn as_who(tokens: &TokenState) -> String {
     tokens
         .identity
         .display()
-        .map(|w| format!(" as {w}"))
+        .map(|w| format!(" as {}", one_line(w)))
         .unwrap_or_default()
 }
 

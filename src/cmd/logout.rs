@@ -5,30 +5,12 @@ use crate::cli::LogoutArgs;
 use crate::config::Config;
 use crate::env::Env;
 use crate::exit::{self, Code};
-use crate::http::Http;
 use crate::lock;
-use crate::oauth::device::Client;
-use crate::oauth::discovery::After;
-use crate::oauth::token::{self, Hint};
 use crate::paths::ProfileName;
-use crate::session;
+use crate::revocation::{self, Revocation};
 use crate::state::{self, TokenState};
 use crate::ui;
 use anyhow::{Context, Result};
-use std::time::Duration;
-
-/// Signing out must not hang on a provider that is down: revocation gets this long.
-const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What happened at the provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Revocation {
-    Revoked,
-    Skipped,
-    NotOffered,
-    Failed,
-}
 
 pub fn run(args: LogoutArgs, env: &Env) -> Result<()> {
     let config = Config::load(&env.paths)?;
@@ -103,16 +85,10 @@ fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Res
         return Ok(Revocation::Skipped);
     };
 
-    let revocation = if !revoke {
-        Revocation::Skipped
+    let revocation = if revoke {
+        revocation::best_effort(env, config, name, &tokens)
     } else {
-        revoke_at_provider(env, config, name, &tokens).unwrap_or_else(|e| {
-            ui::warn(&format!(
-                "could not revoke the tokens of profile '{name}' at the provider: {e:#}; \
-                 they stay valid there until they expire"
-            ));
-            Revocation::Failed
-        })
+        Revocation::Skipped
     };
 
     std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
@@ -141,50 +117,5 @@ fn tokens_to_forget(path: &std::path::Path, name: &ProfileName) -> Result<Option
              anyway, `rm {}`)",
             path.display()
         ))),
-    }
-}
-
-/// RFC 7009: the refresh token first (most providers then drop the access tokens issued
-/// with it), then the access token.
-fn revoke_at_provider(
-    env: &Env,
-    config: &Config,
-    name: &ProfileName,
-    tokens: &TokenState,
-) -> Result<Revocation> {
-    let provider = session::provider_profile(config, name, tokens);
-    let http = Http::with(provider.http_options(), env.verbose)?.with_timeout(REVOKE_TIMEOUT);
-    let endpoint =
-        session::endpoint_after_login(env, &http, &provider, name, tokens, After::Revocation)?;
-    let Some(endpoint) = endpoint else {
-        return Ok(Revocation::NotOffered);
-    };
-    let client = Client::of(&provider, &tokens.client_id);
-    let revoke_access = || {
-        token::revoke(
-            &http,
-            &endpoint,
-            &client,
-            tokens.access_token.expose(),
-            Hint::Access,
-        )
-    };
-    let Some(refresh) = &tokens.refresh_token else {
-        return revoke_access().map(|()| Revocation::Revoked);
-    };
-    match token::revoke(&http, &endpoint, &client, refresh.expose(), Hint::Refresh) {
-        // The grant is gone. Many providers drop its access tokens with it and then
-        // call the access token invalid (Google) or refuse to revoke access tokens at
-        // all (RFC 7009 §2.2.1): neither undoes the sign-out.
-        Ok(()) => {
-            let _ = revoke_access();
-            Ok(Revocation::Revoked)
-        }
-        // Unreachable: a second call would only wait out another timeout.
-        Err(e) if exit::code_of(&e) == Code::Network => Err(e),
-        Err(e) => {
-            let _ = revoke_access();
-            Err(e)
-        }
     }
 }

@@ -125,7 +125,7 @@ impl Http {
                 if self.verbose {
                     let shown: Vec<String> = form
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", redact::redact_field(k, v)))
+                        .map(|(k, v)| format!("{k}={}", redact::redact_field(k, v, &sent)))
                         .collect();
                     let auth = if basic.is_some() {
                         " (Authorization: Basic [redacted])"

@@ -44,41 +44,66 @@ pub(super) fn sent_secrets(method: &Method) -> Vec<Secret> {
     sent
 }
 
-pub(super) fn redact_field(key: &str, value: &str) -> String {
+/// A form field for the log: a secret member's value hidden, and in every other value
+/// whatever secret the same request carries (an extra parameter that repeats it).
+pub(super) fn redact_field(key: &str, value: &str, sent: &[Secret]) -> String {
     if SECRET_KEYS.contains(&key) {
         "[redacted]".to_string()
     } else {
-        value.to_string()
+        crate::secret::scrub(value, sent)
     }
 }
 
-/// A loggable rendering of a reply: secret members replaced at any depth, and whatever
-/// the request sent or looks like a token taken out of the other strings; non-JSON
-/// bodies summarised.
+/// A loggable rendering of a reply: secret members replaced at any depth, and every
+/// value of one of them taken out wherever else it appears (under another member's
+/// name, as a member name, inside a sentence), along with whatever the request sent and
+/// whatever looks like a token; non-JSON bodies summarised.
 pub(super) fn redact_body(reply: &Reply) -> String {
     match reply.fields() {
         Ok(map) => {
             let mut value = Value::Object(map);
-            redact_value(&mut value, &reply.sent);
+            let mut known = reply.sent.clone();
+            secret_values(&value, &mut known);
+            redact_value(&mut value, &known);
             value.to_string()
         }
         Err(_) => format!("({} bytes, not shown)", reply.body.len()),
     }
 }
 
-fn redact_value(value: &mut Value, sent: &[Secret]) {
+/// Every string held by a secret member of `value`, at any depth.
+fn secret_values(value: &Value, found: &mut Vec<Secret>) {
     match value {
         Value::Object(map) => {
-            for (key, member) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) {
-                    *member = Value::String("[redacted]".into());
-                } else {
-                    redact_value(member, sent);
+            for (key, member) in map {
+                match member {
+                    Value::String(s) if SECRET_KEYS.contains(&key.as_str()) => {
+                        found.push(Secret::new(s.as_str()));
+                    }
+                    other => secret_values(other, found),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, sent)),
-        Value::String(s) => *s = crate::secret::scrub(s, sent),
+        Value::Array(items) => items.iter().for_each(|v| secret_values(v, found)),
+        _ => {}
+    }
+}
+
+fn redact_value(value: &mut Value, known: &[Secret]) {
+    match value {
+        Value::Object(map) => {
+            let members = std::mem::take(map);
+            for (key, mut member) in members {
+                if SECRET_KEYS.contains(&key.as_str()) {
+                    member = Value::String("[redacted]".into());
+                } else {
+                    redact_value(&mut member, known);
+                }
+                map.insert(crate::secret::scrub(&key, known), member);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, known)),
+        Value::String(s) => *s = crate::secret::scrub(s, known),
         _ => {}
     }
 }
@@ -113,8 +138,23 @@ mod tests {
             !deep.contains("AT-2") && !deep.contains("sent-rt"),
             "{deep}"
         );
-        assert_eq!(redact_field("device_code", "DC"), "[redacted]");
-        assert_eq!(redact_field("client_id", "cli"), "cli");
+        assert_eq!(redact_field("device_code", "DC", &[]), "[redacted]");
+        assert_eq!(redact_field("client_id", "cli", &[]), "cli");
+        let sent = [Secret::new("client-secret-1")];
+        assert_eq!(
+            redact_field("state", "x-client-secret-1", &sent),
+            "x-[redacted]"
+        );
+    }
+
+    #[test]
+    fn a_secret_is_redacted_wherever_it_appears_again_in_the_answer() {
+        let shown = redact_body(&reply(
+            "application/json",
+            r#"{"access_token":"AT-12345","token_type":"Bearer","debug":{"issued":"AT-12345","note":"your token AT-12345 is ready"},"AT-12345":1,"list":["AT-12345"]}"#,
+        ));
+        assert!(!shown.contains("AT-12345"), "{shown}");
+        assert!(shown.contains("Bearer"), "{shown}");
     }
 
     mod properties {

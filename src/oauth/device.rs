@@ -263,7 +263,7 @@ pub fn poll(
         ];
         let outcome = match send(&form) {
             Ok(reply) => match read_answer::<TokenResponse>(&reply, "token response") {
-                Ok(Answer::Ok(t)) => Outcome::Token(t),
+                Ok(Answer::Ok(t)) => Outcome::Token(t.checked(&reply.url)?),
                 Ok(Answer::Error(e)) => {
                     // Whose refusal it is shows in the endpoint's URL (`refusal::explain`).
                     token_endpoint = reply.url;

@@ -229,7 +229,8 @@ fn read_metadata(reply: &Reply, issuer: &str) -> Result<Discovered> {
         return Err(exit::fail(
             exit::Code::Failure,
             format!(
-                "{url} describes issuer {advertised:?}, not {issuer}; check the profile's issuer"
+                "{url} describes issuer \"{}\", not {issuer}; check the profile's issuer",
+                crate::text::one_line(advertised)
             ),
         ));
     }

@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod discovery;
+pub mod links;
 pub mod refusal;
 pub mod token;
 
@@ -57,6 +58,49 @@ pub struct TokenResponse {
     pub refresh_token_expires_in: Option<u64>,
 }
 
+impl TokenResponse {
+    /// The answer, if keycard may use and print its tokens. RFC 6749 §7.1: a client must
+    /// not use a token whose type it does not understand, so `token_type` must be
+    /// `Bearer` (any case; absent is taken as Bearer: GitHub's form answers and several
+    /// refresh answers leave it out). Every token must be a `token_chars` string, so that
+    /// `$(keycard token)` in a header cannot carry a second header line.
+    pub fn checked(self, url: &str) -> Result<TokenResponse> {
+        if let Some(kind) = &self.token_type
+            && !kind.eq_ignore_ascii_case("bearer")
+        {
+            let shown: String = one_line(kind).chars().take(40).collect();
+            return Err(exit::fail(
+                exit::Code::Failure,
+                format!(
+                    "{url} issued a token of type {shown:?}, which keycard cannot use (it \
+                     sends Bearer tokens, RFC 6750); set the client up at the provider for \
+                     Bearer tokens (without DPoP or MTLS binding)"
+                ),
+            ));
+        }
+        let tokens = [
+            ("an access token", Some(&self.access_token)),
+            ("a refresh token", self.refresh_token.as_ref()),
+            ("an ID token", self.id_token.as_ref()),
+        ];
+        for (what, token) in tokens {
+            if token.is_some_and(|t| !token_chars(t.expose())) {
+                return Err(exit::network(format!(
+                    "{url} sent {what} with spaces, control or non-ASCII characters in it \
+                     (RFC 6750 allows none); keycard neither stores nor prints it"
+                )));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A token keycard may store and print: non-empty printable ASCII without spaces (a
+/// superset of RFC 6750's `b64token`, so no provider's tokens are refused for style).
+pub fn token_chars(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// RFC 6749 §5.2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -73,7 +117,7 @@ impl OAuthError {
             Some(d) if !d.trim().is_empty() => {
                 format!("{}: {}", one_line(&self.error), one_line(d))
             }
-            _ => one_line(&self.error),
+            _ => one_line(&self.error).into_owned(),
         }
     }
 }
@@ -128,30 +172,9 @@ pub fn read_answer<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> R
             exit::network(format!(
                 "{} sent a {what} keycard cannot use: {}",
                 reply.url,
-                without_values(&e.to_string())
+                crate::secret::without_values(&e.to_string())
             ))
         })
-}
-
-/// serde's message without the offending value: for a token sent as a number, "invalid
-/// type: integer `123...`, expected a string" would print the token.
-fn without_values(message: &str) -> String {
-    for lead in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(lead) {
-            let (unexpected, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-            let kind: String = unexpected
-                .split(['`', '"'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            return match expected {
-                "" => format!("{lead}{kind}"),
-                e => format!("{lead}{kind}, expected {e}"),
-            };
-        }
-    }
-    message.to_string()
 }
 
 /// An endpoint answered 404 or 410 without an OAuth error: it is not (or no longer)
@@ -374,7 +397,7 @@ mod tests {
             description: Some("no\x1b]0;pwned\x07 way\nsecond line".into()),
             interval: None,
         };
-        assert_eq!(e.summary(), "access_denied: no]0;pwned way second line");
+        assert_eq!(e.summary(), "access_denied: no way second line");
     }
 
     mod properties {

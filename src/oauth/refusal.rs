@@ -951,7 +951,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "the provider refused: weird: line one line[2J two; run again with -v to see the whole exchange"
+            "the provider refused: weird: line one line two; run again with -v to see the whole exchange"
         );
     }
 

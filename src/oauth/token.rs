@@ -23,7 +23,7 @@ pub fn refresh(
     ];
     let reply = client.post_form(http, endpoint, &form)?;
     match read_answer::<TokenResponse>(&reply, "token response")? {
-        Answer::Ok(tokens) => Ok(tokens),
+        Answer::Ok(tokens) => tokens.checked(&reply.url),
         // A tenant policy or a client setting: explained, exit 1 (signing in again would
         // meet the same refusal).
         Answer::Error(e)

@@ -203,6 +203,29 @@ fn env_must_name_a_variable_and_a_command_is_required() {
         assert!(run.stderr.contains("--env"), "{bad:?}: {}", run.stderr);
         assert!(!marker.exists(), "ran with --env {bad:?}");
     }
+    // Names the loader, a shell or an interpreter acts on: the token would become a
+    // library to preload, a file to source, a list of directories to run commands from.
+    for acted_on in [
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "PATH",
+        "IFS",
+        "BASH_ENV",
+        "ENV",
+        "NODE_OPTIONS",
+        "KEYCARD_CONFIG_DIR",
+    ] {
+        let run = exec(&scratch, &["--env", acted_on, "--", "sh", "-c", &touch]);
+        run.expect(2);
+        assert!(
+            run.stderr.contains(acted_on) && run.stderr.contains("pick another name"),
+            "{acted_on}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("at-secret"), "{}", run.stderr);
+        assert!(!marker.exists(), "ran with --env {acted_on}");
+    }
     exec(&scratch, &[]).expect(2);
     exec(&scratch, &["--"]).expect(2);
     exec(

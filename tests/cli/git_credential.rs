@@ -446,9 +446,10 @@ fn a_token_with_a_line_break_is_never_passed_on() {
         t["access_token"] = serde_json::json!("at\nusername=evil")
     });
     let run = get(&scratch, "git.example.com");
-    run.expect(1);
+    // The token file counts as damaged: signing in again is the fix.
+    run.expect(3);
     assert_eq!(run.stdout, "");
-    run.stderr_has("line break");
+    run.stderr_has("control");
 }
 
 crate::tests![

@@ -28,7 +28,7 @@ fn long_name() -> String {
 }
 
 /// Every file under `dir` with its bytes, to compare before and after a run.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries {
@@ -59,7 +59,7 @@ fn names(dir: &Path) -> Vec<String> {
 }
 
 #[track_caller]
-fn one_line_error(run: &Run, needle: &str) {
+pub fn one_line_error(run: &Run, needle: &str) {
     assert_eq!(
         run.stderr.lines().count(),
         1,
@@ -73,7 +73,7 @@ fn one_line_error(run: &Run, needle: &str) {
 
 /// A device flow that succeeds at once: `/device` hands out a code, `/token` the tokens
 /// `token_answer` gives (for refreshes too).
-fn fake_provider(
+pub fn fake_provider(
     token_answer: impl Fn(&fake::Request, usize) -> Response + Send + Sync + 'static,
 ) -> FakeServer {
     FakeServer::start(move |req, n| match req.path.as_str() {
@@ -92,7 +92,7 @@ fn fake_provider(
     })
 }
 
-fn fresh_tokens(expires_in: Value) -> Response {
+pub fn fresh_tokens(expires_in: Value) -> Response {
     fake::json(
         200,
         json!({
@@ -106,7 +106,7 @@ fn fresh_tokens(expires_in: Value) -> Response {
 
 /// Profile `p` with explicit endpoints at `server` and a token file for it (no issuer,
 /// like a login through those endpoints), expiring in `expires_in` seconds.
-fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
+pub fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
     let scratch = Scratch::new();
     scratch.add_endpoint_profile("p", &server.url);
     signed_in(&scratch, "p", expires_in, true);

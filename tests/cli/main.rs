@@ -17,6 +17,7 @@ mod discovery;
 mod docker_credential;
 mod exec;
 mod fake;
+mod forgetting;
 mod git_credential;
 mod hostile_files;
 mod kube;
@@ -25,12 +26,16 @@ mod man;
 mod polling;
 mod profile_file;
 mod prompt;
+mod provider_answers;
 mod provider_errors;
+mod provider_text;
 mod providers;
 mod qr;
 mod refused;
+mod secret_input;
 mod secrets;
 mod session_end;
+mod shared_files;
 mod signin;
 mod status;
 mod suite;
@@ -48,6 +53,7 @@ fn main() -> std::process::ExitCode {
         discovery::TESTS,
         docker_credential::TESTS,
         exec::TESTS,
+        forgetting::TESTS,
         git_credential::TESTS,
         hostile_files::TESTS,
         kube::TESTS,
@@ -56,13 +62,17 @@ fn main() -> std::process::ExitCode {
         polling::TESTS,
         profile_file::TESTS,
         prompt::TESTS,
+        provider_answers::TESTS,
         provider_errors::TESTS,
+        provider_text::TESTS,
         providers::TESTS,
         qr::TESTS,
         refused::TESTS,
+        secret_input::TESTS,
         secrets::TESTS,
         session_end::TESTS,
         signin::TESTS,
+        shared_files::TESTS,
         status::TESTS,
         suite::TESTS,
         terminal::TESTS,

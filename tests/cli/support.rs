@@ -88,6 +88,12 @@ impl Scratch {
         .expect(0);
     }
 
+    /// `keycard --profile PROFILE config set KEY VALUE`, which must succeed.
+    pub fn set(&self, profile: &str, key: &str, value: &str) {
+        self.run(&["--profile", profile, "config", "set", key, value])
+            .expect(0);
+    }
+
     /// Starts `keycard login ARGS --json --no-browser` and reads its device authorization.
     pub fn start_login(&self, args: &[&str]) -> PendingLogin {
         let mut cmd = self.keycard();

@@ -7,7 +7,7 @@ use crate::env::{Clock, Env};
 use crate::exit;
 use crate::paths::ProfileName;
 use crate::state::{self, SessionState, TokenState};
-use crate::text::without_controls;
+use crate::text::one_line;
 use crate::ui;
 use anyhow::Result;
 
@@ -119,10 +119,8 @@ fn table(rows: &[Row], reports: &[Report], in_use: &ProfileName, source: Source)
                 r.name.to_string(),
                 state.to_string(),
                 left,
-                r.user()
-                    .map_or("-".into(), |u| without_controls(u).into_owned()),
-                r.issuer
-                    .map_or("-".into(), |i| without_controls(i).into_owned()),
+                r.user().map_or("-".into(), |u| one_line(u).into_owned()),
+                r.issuer.map_or("-".into(), |i| one_line(i).into_owned()),
             ]
         })
         .collect();

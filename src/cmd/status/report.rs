@@ -3,7 +3,7 @@
 use super::Mode;
 use crate::config::{Profile, Source};
 use crate::state::{SessionState, TokenState};
-use crate::text::without_controls;
+use crate::text::one_line;
 use crate::ui;
 use chrono::{DateTime, TimeDelta, Utc};
 use console::style;
@@ -130,14 +130,14 @@ impl<'a> Report<'a> {
         let source = self.source.unwrap_or(Source::Default);
         let mut lines = vec![format!("profile:  {} ({})", self.name, source.describe())];
         if let Some(issuer) = self.issuer {
-            lines.push(format!("issuer:   {}", without_controls(issuer)));
+            lines.push(format!("issuer:   {}", one_line(issuer)));
         }
         if let Some(id) = self.tokens.map(|t| &t.identity).filter(|id| !id.is_empty()) {
             let who = match (&id.email, &id.name) {
                 (Some(email), Some(name)) => format!("{email} ({name})"),
                 _ => id.display().unwrap_or_default().to_string(),
             };
-            lines.push(format!("user:     {}", without_controls(&who)));
+            lines.push(format!("user:     {}", one_line(&who)));
         }
         lines.push(format!("state:    {}", self.state_line()));
         lines.join("\n")
@@ -201,5 +201,5 @@ fn refusal(tokens: &TokenState) -> Option<(DateTime<Utc>, String)> {
         .refused_reason
         .as_deref()
         .unwrap_or("no reason given");
-    Some((at, crate::text::one_line(reason)))
+    Some((at, crate::text::one_line(reason).into_owned()))
 }

@@ -2,7 +2,7 @@
 
 use super::report::Report;
 use crate::exit;
-use crate::text::without_controls;
+use crate::text::one_line;
 use anyhow::Result;
 use std::borrow::Cow;
 
@@ -58,7 +58,7 @@ impl Template {
                 other => {
                     return Err(exit::usage(format!(
                         "unknown placeholder {{{}}} in --format; use {PLACEHOLDERS}",
-                        without_controls(other)
+                        one_line(other)
                     )));
                 }
             };
@@ -85,13 +85,13 @@ impl Template {
                 Piece::State => Cow::Borrowed(r.session_word()),
                 Piece::ExpiresIn => Cow::Owned(r.expires_in()),
                 Piece::SessionExpiresIn => Cow::Owned(r.session_expires_in()),
-                Piece::User => without_controls(r.user().unwrap_or_default()),
-                Piece::Email => without_controls(
+                Piece::User => one_line(r.user().unwrap_or_default()),
+                Piece::Email => one_line(
                     r.tokens
                         .and_then(|t| t.identity.email.as_deref())
                         .unwrap_or_default(),
                 ),
-                Piece::Issuer => without_controls(r.issuer.unwrap_or_default()),
+                Piece::Issuer => one_line(r.issuer.unwrap_or_default()),
             };
             out.push_str(&value);
         }
@@ -134,7 +134,7 @@ mod tests {
         let t = tokens(now, 3600 + 5 * 60 + 300);
         assert_eq!(
             report_for(Some(&t), now),
-            "prod|valid|1h05m|a@example.com [2J|a@example.com [2J|https://id.example.com|{x}"
+            "prod|valid|1h05m|a@example.com|a@example.com|https://id.example.com|{x}"
         );
         assert_eq!(report_for(None, now), "prod|none|||||{x}");
     }
