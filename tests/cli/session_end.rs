@@ -5,7 +5,6 @@
 
 use crate::fake::{self, FakeServer};
 use crate::support::*;
-use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
@@ -17,15 +16,6 @@ fn t(offset: TimeDelta) -> DateTime<Utc> {
 
 fn at(offset: TimeDelta) -> String {
     t(offset).to_rfc3339()
-}
-
-fn jwt(claims: Value) -> String {
-    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    format!(
-        "{}.{}.",
-        b64(br#"{"alg":"none"}"#),
-        b64(claims.to_string().as_bytes())
-    )
 }
 
 /// A device flow whose token answer carries `extra` besides the usual members.

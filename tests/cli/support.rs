@@ -638,3 +638,15 @@ pub fn mkfifo(path: &Path) {
         path.display()
     );
 }
+
+/// An unsigned JWT (`alg: none`) carrying `claims`, as an ID or refresh token a test
+/// provider hands out; keycard reads such claims without checking a signature.
+pub fn jwt(claims: Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none"}"#),
+        b64(claims.to_string().as_bytes())
+    )
+}
