@@ -65,11 +65,11 @@ fn build(words: &str, profile: Option<&str>, args: &str) -> String {
     let mut line = format!("keycard {words}");
     if let Some(p) = profile {
         line.push_str(" --profile ");
-        line.push_str(&quote(p));
+        line.push_str(&shell_word(p));
     }
     if let Some(dir) = TYPED.get().and_then(|t| t.config_dir.as_ref()) {
         line.push_str(" --config-dir ");
-        line.push_str(&quote(&dir.to_string_lossy()));
+        line.push_str(&shell_word(&dir.to_string_lossy()));
     }
     if !args.is_empty() {
         line.push(' ');
@@ -79,8 +79,9 @@ fn build(words: &str, profile: Option<&str>, args: &str) -> String {
 }
 
 /// A word as a POSIX shell reads it back: bare when it is plainly safe, else in single
-/// quotes (with `'` written as `'\''`).
-fn quote(word: &str) -> String {
+/// quotes (with `'` written as `'\''`). For every word a hint puts in a command, paths
+/// above all (`chmod go-w '/home/me/my keys'`).
+pub fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()
@@ -98,11 +99,11 @@ mod tests {
 
     #[test]
     fn words_that_a_shell_would_split_are_quoted() {
-        assert_eq!(quote("work"), "work");
-        assert_eq!(quote("/tmp/my dir"), "'/tmp/my dir'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote(""), "''");
-        assert_eq!(quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_word("work"), "work");
+        assert_eq!(shell_word("/tmp/my dir"), "'/tmp/my dir'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn wait_on(file: File, path: &Path, wait: Duration, what: &str) -> Result<Held> 
                 "another keycard process has held the lock on {what} for over {}s; \
                  end it (`fuser {}` finds it) and try again",
                 wait.as_secs(),
-                path.display()
+                crate::hint::shell_word(&path.to_string_lossy())
             ),
             Err(TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()));

@@ -168,10 +168,11 @@ const LAYERS: &[&[&str]] = &[
     &["property"],
     // Leaves: no keycard imports at all (outside their tests).
     &[
-        "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text", "trust",
+        "cli", "echo", "exit", "expiry", "fsio", "hint", "qr", "secret", "text",
     ],
-    // Rules about paths, URLs and signals.
-    &["paths", "signals", "stdin_value", "url_rules"],
+    // Rules about paths, URLs and signals; whose files keycard trusts (its fixes are
+    // commands: `hint` quotes their paths).
+    &["paths", "signals", "stdin_value", "trust", "url_rules"],
     // Values and transport that know no configuration.
     &["hosts", "http"],
     // The config file; the identity read from an ID token; `.keycard-profile`.

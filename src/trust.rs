@@ -14,6 +14,7 @@
 //! purpose and sends nothing of root's. Writable by group or others is refused for
 //! everyone, root included: then any member of the group could have changed it.
 
+use crate::hint::shell_word;
 use anyhow::Result;
 use std::fs::Metadata;
 use std::path::Path;
@@ -47,7 +48,7 @@ pub fn check(path: &Path, meta: &Metadata, rule: Rule) -> Result<()> {
             user_name(me),
             harm(meta),
             plain_name(me),
-            path.display()
+            shell_word(&path.to_string_lossy())
         ));
     }
     let writers = meta.mode() & 0o022;
@@ -63,7 +64,7 @@ pub fn check(path: &Path, meta: &Metadata, rule: Rule) -> Result<()> {
             path.display(),
             meta.mode() & 0o7777,
             harm(meta),
-            path.display()
+            shell_word(&path.to_string_lossy())
         ));
     }
     Ok(())

@@ -115,7 +115,7 @@ fn tokens_to_forget(path: &std::path::Path, name: &ProfileName) -> Result<Option
         state::Found::Damaged(e) => Err(e.context(format!(
             "not signing out of profile '{name}': nothing was deleted (to forget the file \
              anyway, `rm {}`)",
-            path.display()
+            crate::hint::shell_word(&path.to_string_lossy())
         ))),
     }
 }

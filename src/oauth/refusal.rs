@@ -543,7 +543,8 @@ fn fill(hint: &str, profile: &str) -> String {
             ),
         )
         .replace("{set_client_id}", &set("client_id ID"))
-        .replace("{set_client_secret}", &set("client_secret SECRET"))
+        // On standard input, as `config set` asks for a secret (never in shell history).
+        .replace("{set_client_secret}", &set("client_secret -"))
         .replace("{set_scopes}", &set("scopes \"openid profile\""))
         .replace("{set_audience}", &set("audience IDENTIFIER"))
         .replace(
@@ -852,7 +853,7 @@ mod tests {
                 "invalid_request",
                 Some("client_secret is missing."),
                 Setup,
-                &["client_secret SECRET"],
+                &["client_secret -`"],
             ),
             (
                 GOOGLE,

@@ -1,7 +1,6 @@
 //! `keycard login` end to end against the real oidc-provider.
 
 use crate::support::*;
-use std::time::Duration;
 
 fn approved_login_stores_private_tokens_that_the_provider_accepts() {
     let provider = Provider::shared();
@@ -84,12 +83,10 @@ fn expired_code_exits_5_without_polling_past_the_deadline() {
     let provider = Provider::with(&["--device-ttl", "3"]);
     let scratch = Scratch::new();
     provider.add_profile(&scratch, "p");
-    let started = std::time::Instant::now();
     let run = scratch.start_login(&[]).finish();
     run.expect(5);
     run.stderr_has("expired");
     assert!(!scratch.token_file("p").exists());
-    assert!(started.elapsed() < Duration::from_secs(10));
     // Interval 1 s, lifetime 3 s: polls at about 1 s and 2 s on an idle machine (fewer
     // on a busy one), none at or after 3 s (exactly: the `schedule` unit tests).
     assert!(

@@ -339,7 +339,8 @@ fn google_wrong_client_type_and_missing_secret() {
             400,
             "invalid_request",
             "client_secret is missing.",
-            &["config set --profile p client_secret SECRET"][..],
+            // On standard input: a secret in the command line draws a warning.
+            &["config set --profile p client_secret -`"][..],
         ),
     ] {
         let body = json!({"error": error, "error_description": description});

@@ -368,7 +368,51 @@ fn keycard_holding_secrets_cannot_be_dumped_or_read_by_the_same_user() {
     );
 }
 
+/// The command between "fix it with `" and the next backquote in `stderr`.
+fn named_fix(stderr: &str) -> &str {
+    let start = stderr
+        .find("fix it with `")
+        .unwrap_or_else(|| panic!("no fix named: {stderr}"))
+        + "fix it with `".len();
+    let len = stderr[start..].find('`').unwrap();
+    &stderr[start..start + len]
+}
+
+fn the_fixes_named_for_a_path_with_a_space_work_when_pasted() {
+    // Like macOS's "Application Support": a directory name a shell splits in two.
+    let scratch = Scratch::new();
+    signed_in(&scratch, "p", 3600, true);
+    let dir = scratch.path().join("my keys");
+    std::fs::rename(scratch.config_dir(), &dir).unwrap();
+    let token_file = dir.join("auth-p.json");
+    let keycard = |args: &[&str]| {
+        let mut cmd = keycard_bare();
+        cmd.arg("--config-dir").arg(&dir).args(["--profile", "p"]);
+        Run::of(cmd.args(args))
+    };
+    let paste = |fix: &str| {
+        let mut sh = Command::new(require("sh"));
+        sh.args(["-c", fix]).current_dir(scratch.path());
+        let run = Run::of(&mut sh);
+        assert_eq!(run.code, 0, "`{fix}` failed when pasted\n{run}");
+    };
+
+    chmod(&dir, 0o777);
+    let refused = keycard(&["token"]);
+    refused.expect(1);
+    paste(named_fix(&refused.stderr));
+    assert_eq!(mode(&dir), 0o755);
+
+    chmod(&token_file, 0o644);
+    let warned = keycard(&["status"]);
+    warned.expect(0);
+    paste(named_fix(&warned.stderr));
+    assert_eq!(mode(&token_file), 0o600);
+    keycard(&["token"]).expect(0).stdout_has("at-secret");
+}
+
 crate::tests![
+    the_fixes_named_for_a_path_with_a_space_work_when_pasted,
     a_config_directory_others_can_write_is_refused_by_every_secret_command,
     a_config_toml_others_can_write_is_refused,
     a_linked_config_toml_is_judged_by_the_file_it_points_at,

@@ -49,15 +49,11 @@ fn a_hung_provider_times_out_after_the_profiles_timeout() {
     let scratch = Scratch::new();
     scratch.add_endpoint_profile("p", &server.url);
     scratch.run(&["config", "set", "timeout", "1"]).expect(0);
-    let started = Instant::now();
     let run = scratch.run(&["login"]);
     run.expect(4);
-    // Gave up before the provider answered (3 s); the message names the 1 s.
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    // Gave up before the provider answered (3 s): the code it would have sent is not
+    // shown, however long the machine took to start keycard. The message names the 1 s.
+    assert!(!run.stderr.contains("ABCD-EFGH"), "{run}");
     run.stderr_has("did not answer within 1s");
     let bad = scratch.run(&["config", "set", "connect_timeout", "soon"]);
     bad.expect(2);

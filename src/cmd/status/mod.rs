@@ -83,7 +83,7 @@ fn one(mode: &Mode, env: &Env, check: bool) -> Result<()> {
         ui::warn(&format!(
             "{} can be read by other users; fix it with `chmod 600 {}`",
             path.display(),
-            path.display()
+            crate::hint::shell_word(&path.to_string_lossy())
         ));
     }
     let now = env.clock.now();
