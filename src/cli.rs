@@ -55,7 +55,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Profile to act on [env: KEYCARD_PROFILE] (default: the active profile, else "default")
+    /// Profile to act on [env: KEYCARD_PROFILE] (default: .keycard-profile, else the active profile)
     #[arg(short = 'p', long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -115,7 +115,9 @@ pub enum Command {
 
     /// Show the profile's session, offline (exit 0 when usable, 3 when not)
     #[command(
-        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3).\n\n\
+        after_help = "States: valid, refreshable (exit 0); expired, none (exit 3). A session whose refresh token\n\
+                      is past the end the provider gave it is expired. Where the provider says when the\n\
+                      session ends, status shows it (session ends in 6d 3h; --json session_expires_at).\n\n\
                       --short prints `PROFILE:STATE` plus the time left when valid (prod:valid 42m),\n\
                       and nothing at all when the profile has no session. With --short or --format\n\
                       nothing ever goes to stderr: a broken file only sets a non-zero exit code.\n\n\
@@ -415,7 +417,7 @@ pub struct StatusArgs {
     #[arg(long, conflicts_with = "format")]
     pub short: bool,
 
-    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {user} {email} {issuer}
+    /// Print TEMPLATE, filling in {profile} {state} {expires_in} {session_expires_in} {user} {email} {issuer}
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
 
@@ -431,10 +433,20 @@ pub struct StatusArgs {
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum ConfigCommand {
-    /// Make NAME the active profile for later commands
+    /// Make NAME the active profile for later commands (or, with --here, in this directory)
+    #[command(
+        after_help = "With --here, NAME goes in ./.keycard-profile instead of config.toml: every command\n\
+                      run in this directory or below it uses NAME (unless --profile or KEYCARD_PROFILE\n\
+                      says otherwise). Remove the file with `rm .keycard-profile`. The git and docker\n\
+                      credential helpers ignore it: they answer by each profile's hosts."
+    )]
     Use {
         /// Profile name
         name: String,
+
+        /// Write NAME to .keycard-profile in the current directory instead
+        #[arg(long)]
+        here: bool,
     },
 
     /// List profiles, marking the active one
@@ -489,7 +501,8 @@ pub enum ConfigCommand {
                             client_auth (post or basic), timeout, connect_timeout (seconds),\n\
                             hosts (for the git and docker credential helpers: host or host:port, space-separated),\n\
                             verification_hosts (where the sign-in link may go besides the issuer's domain),\n\
-                            username (default oauth2), git_auth (basic or bearer).\n\n\
+                            username (default oauth2), git_auth (basic or bearer),\n\
+                            session_warning (warn this long before the session ends: 24h by default, 0 never).\n\n\
                             Examples:\n  keycard config set scopes \"openid email offline_access\"\n  \
                             keycard --profile work config set token_endpoint https://id.example.com/token\n  \
                             keycard config set client_secret - < secret.txt"
@@ -501,6 +514,16 @@ pub enum ConfigCommand {
         /// client_secret), so a secret stays out of shell history and `ps`
         value: String,
     },
+
+    /// Edit config.toml in $VISUAL or $EDITOR; saved only when it is valid
+    #[command(
+        after_help = "The editor is $VISUAL, else $EDITOR, else vi, and may carry arguments (EDITOR='code --wait').\n\
+                      It edits a private copy; config.toml is replaced (mode 0600) only when the copy is valid,\n\
+                      checked as keycard reads config.toml and as `config set` checks each setting. An invalid\n\
+                      edit is reported with its line and column and offered for editing again. An editor that\n\
+                      exits non-zero changes nothing. Needs a terminal."
+    )]
+    Edit,
 
     /// Print the path of config.toml
     Path,

@@ -59,6 +59,9 @@ pub struct Profile {
     /// How git sends the token: `basic` (user name and password, the default) or
     /// `bearer` (an `Authorization: Bearer` header, git 2.46 and later).
     pub git_auth: Option<GitAuth>,
+    /// Seconds before the session (the refresh token) ends from which `token`, `whoami`,
+    /// `exec` and the credential helpers warn, once an hour (default a day; 0: never).
+    pub session_warning: Option<u64>,
     /// Extra parameters sent with the device authorization request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
@@ -180,6 +183,7 @@ pub const KEYS: &[&str] = &[
     "verification_hosts",
     "username",
     "git_auth",
+    "session_warning",
 ];
 
 /// Keys whose value is a whole number of seconds.
@@ -192,23 +196,47 @@ pub const MAX_TIMEOUT_SECS: u64 = 3600;
 const INVALIDATES_DISCOVERY: &[&str] = &["issuer", "ca_file"];
 
 /// Where the profile being acted on was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Flag,
     Env,
+    /// A `.keycard-profile` file in the working directory or a parent; the path is
+    /// found once per process and lives as long as it (see `env::profile_file`).
+    File(&'static Path),
     Config,
     Default,
 }
 
 impl Source {
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Source::Flag => "from --profile",
-            Source::Env => "from KEYCARD_PROFILE",
-            Source::Config => "active in config.toml",
-            Source::Default => "default",
+            Source::Flag => "from --profile".into(),
+            Source::Env => "from KEYCARD_PROFILE".into(),
+            Source::File(path) => format!("from {}", path.display()),
+            Source::Config => "active in config.toml".into(),
+            Source::Default => "default".into(),
         }
+    }
+
+    /// The file that chose the profile, for `--json` (`source_file`).
+    pub fn file(self) -> Option<&'static Path> {
+        match self {
+            Source::File(path) => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// `--json` names the kind only ("file"); the path goes in `source_file`.
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::File(_) => "file",
+            Source::Config => "config",
+            Source::Default => "default",
+        })
     }
 }
 
@@ -226,30 +254,21 @@ impl Config {
     pub fn load(paths: &Paths) -> Result<Config> {
         let path = paths.config_file();
         let text = read_text(paths, &path)?;
-        let file: ConfigFile = toml_edit::de::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}{} is not valid: {}; fix it by hand or move it aside",
+        let file = parse(&text).map_err(|invalid| match invalid {
+            Invalid::Toml { at, message } => anyhow::anyhow!(
+                "{}{} is not valid: {message}; fix it by hand or move it aside",
                 path.display(),
-                e.span()
-                    .map(|s| line_col(&text, s.start))
-                    .unwrap_or_default(),
-                crate::secret::without_values(&one_line(e.message()))
-            )
+                at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(),
+            ),
+            Invalid::ProfileName(message) => exit::usage(format!("{} {message}", path.display())),
         })?;
-        // A section keycard could never address by name, and whose name must never
-        // become a file name: refuse the file rather than guess.
-        if let Some(bad) = file
-            .profiles
-            .keys()
-            .find(|k| ProfileName::parse(k).is_err())
-        {
-            return Err(exit::usage(format!(
-                "{} has a profile named {bad:?}, which is not a valid profile name (1 to 64 \
-                 letters, digits, '.', '_' or '-'); rename that section by hand",
-                path.display()
-            )));
-        }
         Ok(Config { path, file, text })
+    }
+
+    /// Checks `text` exactly as `load` reads config.toml (`config edit` uses it on the
+    /// edited copy): what is wrong, and where.
+    pub fn check_text(text: &str) -> Result<(), Invalid> {
+        parse(text).map(|_| ())
     }
 
     pub fn active(&self) -> Option<&str> {
@@ -269,7 +288,8 @@ impl Config {
         self.file.profiles.keys().map(String::as_str)
     }
 
-    /// `--profile`, else `KEYCARD_PROFILE`, else the active profile, else `default`.
+    /// `--profile`, else `KEYCARD_PROFILE`, else `.keycard-profile` (all in `chosen`),
+    /// else the active profile, else `default`.
     pub fn resolve(&self, chosen: Option<(&str, Source)>) -> Result<(ProfileName, Source)> {
         let (name, source) = match (chosen, self.active()) {
             (Some((name, source)), _) => (name, source),
@@ -278,8 +298,29 @@ impl Config {
         };
         let name = ProfileName::parse(name).with_context(|| match source {
             Source::Config => format!("the active profile in {}", self.path.display()),
-            other => other.describe().to_string(),
+            other => other.describe(),
         })?;
+        // A `.keycard-profile` only selects among the user's profiles: a name config.toml
+        // does not have is a mistake in the file, never a new profile.
+        if let Source::File(path) = source
+            && self.profile(&name).is_none()
+        {
+            // Exit 3, as for a missing profile named any other way.
+            return Err(exit::fail(
+                exit::Code::NotSignedIn,
+                format!(
+                    "{} names profile '{name}', which is not in {} (profiles: {}); fix or \
+                     remove that file, or add the profile with `{}`",
+                    path.display(),
+                    self.path.display(),
+                    self.profile_names().collect::<Vec<_>>().join(", "),
+                    crate::hint::no_profile(
+                        "config add",
+                        &format!("{name} --preset PRESET --client-id ID")
+                    )
+                ),
+            ));
+        }
         Ok((name, source))
     }
 
@@ -346,6 +387,49 @@ impl Config {
             doc,
         })
     }
+}
+
+/// Why a config.toml text cannot be used.
+#[derive(Debug)]
+pub enum Invalid {
+    /// Not TOML, or not keycard's settings (an unknown key, a wrong type); `at` is the
+    /// line and column, from 1, when the parser knows them.
+    Toml {
+        at: Option<(usize, usize)>,
+        message: String,
+    },
+    /// "has a profile named ..., which is not a valid profile name; ..."
+    ProfileName(String),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Toml { message, .. } => f.write_str(message),
+            Invalid::ProfileName(message) => f.write_str(message),
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<ConfigFile, Invalid> {
+    let file: ConfigFile = toml_edit::de::from_str(text).map_err(|e| Invalid::Toml {
+        at: e.span().map(|s| line_col(text, s.start)),
+        // Never a value: a client secret on the wrong line would be quoted otherwise.
+        message: crate::secret::without_values(&one_line(e.message())),
+    })?;
+    // A section keycard could never address by name, and whose name must never become
+    // a file name: refuse the file rather than guess.
+    if let Some(bad) = file
+        .profiles
+        .keys()
+        .find(|k| ProfileName::parse(k).is_err())
+    {
+        return Err(Invalid::ProfileName(format!(
+            "has a profile named {bad:?}, which is not a valid profile name (1 to 64 \
+             letters, digits, '.', '_' or '-'); rename that section by hand"
+        )));
+    }
+    Ok(file)
 }
 
 /// A pending change to config.toml, written atomically by `save`.
@@ -415,6 +499,8 @@ impl ConfigEdit {
             table[key] = value(hosts);
         } else if key == "username" {
             table[key] = value(check_username(raw)?);
+        } else if key == "session_warning" {
+            table[key] = value(parse_session_warning(raw)? as i64);
         } else {
             table[key] = value(raw);
         }
@@ -444,6 +530,12 @@ impl ConfigEdit {
 
 /// No config.toml is this big; a bigger one (or `/dev/zero` behind a link) is not read.
 const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// config.toml's text as it is, valid or not (`config edit` starts from it), read with
+/// the same checks as `Config::load`.
+pub fn raw_text(paths: &Paths) -> Result<String> {
+    read_text(paths, &paths.config_file())
+}
 
 /// config.toml's text, empty when there is none. The directory and the file must be the
 /// user's own and writable by nobody else (`trust`); the file is opened without blocking
@@ -544,6 +636,14 @@ pub fn check_username(raw: &str) -> Result<&str> {
     Ok(raw)
 }
 
+/// `session_warning`: a duration as people write it (`12h`, `2d`, `3600`), at most a
+/// year; `0` turns the warning off.
+pub fn parse_session_warning(raw: &str) -> Result<u64> {
+    crate::cli::parse_duration(raw)
+        .map(|d| d.as_secs())
+        .map_err(|e| exit::usage(format!("session_warning: {e}")))
+}
+
 /// A timeout setting: whole seconds, 1 to an hour.
 pub fn parse_seconds(key: &str, raw: &str) -> Result<u64> {
     match raw.trim().parse::<u64>() {
@@ -554,15 +654,15 @@ pub fn parse_seconds(key: &str, raw: &str) -> Result<u64> {
     }
 }
 
-/// toml's errors span several lines with a caret diagram; keep the first sentence.
-/// ":LINE:COLUMN" of byte `offset` in `text`, both from 1, as compilers print them.
-fn line_col(text: &str, offset: usize) -> String {
+/// The line and column of byte `offset` in `text`, both from 1, as compilers count them.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!(":{line}:{column}")
+    (line, column)
 }
 
+/// toml's errors span several lines with a caret diagram; keep the first sentence.
 fn one_line(message: &str) -> String {
     message
         .lines()

@@ -146,9 +146,41 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     ensure_private_dir(dir)?;
+    replace(path, contents, 0o600, Seam::Aimed)
+}
+
+/// `write_private` for keycard's small records beside the token files (the waiting
+/// sign-in, the last session warning). They are written as safely, but the crash seam
+/// (`KEYCARD_TEST_KILL_WRITE_AT`) passes them by: it aims at token files and config.toml.
+pub fn write_record(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .with_context(|| format!("{} has no parent directory", path.display()))?;
+    ensure_private_dir(dir)?;
+    replace(path, contents, 0o600, Seam::Passed)
+}
+
+/// Atomically replaces `path` (in a directory that exists) with `contents`, created
+/// with exactly `mode` whatever the umask.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    replace(path, contents, mode, Seam::Passed)
+}
+
+/// Whether a write is one the crash seam of debug builds may kill.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seam {
+    Aimed,
+    Passed,
+}
+
+fn replace(path: &Path, contents: &[u8], mode: u32, seam: Seam) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let _guard = WRITE_GUARD.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = temp_path(path);
-    let result = write_new(&tmp, contents).and_then(|()| {
+    let result = write_new(&tmp, contents, mode, seam).and_then(|()| {
         fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
     });
     if result.is_err() {
@@ -162,15 +194,27 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn write_new(tmp: &Path, contents: &[u8]) -> Result<()> {
+fn write_new(tmp: &Path, contents: &[u8], mode: u32, seam: Seam) -> Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
     let mut file = options
         .open(tmp)
         .with_context(|| format!("cannot create {}", tmp.display()))?;
-    write_contents(&mut file, contents)
+    // The umask may only have narrowed a mode wider than 0600 (a file that holds no
+    // secret); the empty file is set to exactly what was asked before anything is in it.
+    #[cfg(unix)]
+    if mode != 0o600 {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
+    }
+    let written = match seam {
+        Seam::Aimed => write_contents(&mut file, contents),
+        Seam::Passed => file.write_all(contents),
+    };
+    written
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))
 }
@@ -209,6 +253,21 @@ fn write_contents(file: &mut File, contents: &[u8]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A small regular file's bytes (at most `limit`), or `None` when there is none, or it is
+/// a link, a FIFO, a device or a directory, or longer: for keycard's own small records
+/// (`.auth-NAME.signin.json`, `.auth-NAME.warned`), which are never worth blocking or
+/// failing a command over.
+pub fn read_small(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = open_nonblocking(path, false).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
 /// Deletes the temporary files a killed writer of `path` left behind (SIGKILL cannot be

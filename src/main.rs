@@ -9,6 +9,7 @@ mod checks;
 mod cli;
 mod cmd;
 mod config;
+mod config_update;
 mod credential;
 mod echo;
 mod env;
@@ -24,6 +25,7 @@ mod lock;
 mod oauth;
 mod paths;
 mod presets;
+mod profile_file;
 #[cfg(test)]
 mod property;
 mod qr;
@@ -31,6 +33,7 @@ mod revocation;
 mod secret;
 mod session;
 mod signals;
+mod signin;
 mod state;
 mod stdin_value;
 mod text;
@@ -185,14 +188,14 @@ const LAYERS: &[&[&str]] = &[
     ],
     // Values and transport that know no configuration.
     &["hosts", "http"],
-    // The config file; the identity read from an ID token.
-    &["config", "identity"],
+    // The config file; the identity read from an ID token; `.keycard-profile`.
+    &["config", "identity", "profile_file"],
     // The environment of one run; locks; provider presets.
     &["env", "lock", "presets"],
-    // The OAuth protocol; the browser.
-    &["oauth", "browser"],
-    // The token file; what people see.
-    &["state", "ui"],
+    // The OAuth protocol; the browser; changes to config.toml under its lock.
+    &["oauth", "browser", "config_update"],
+    // The token file; what people see; the sign-in a second `login` joins.
+    &["state", "ui", "signin"],
     // A profile's session: refresh, sign-in required, discovery cache.
     &["session"],
     // What the credential helpers hand out; what userinfo says (whoami, status --check);

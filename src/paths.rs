@@ -67,6 +67,27 @@ impl Paths {
         self.dir.join(format!(".auth-{profile}.lock"))
     }
 
+    /// Taken by whoever rewrites config.toml (`lock::config`).
+    pub fn config_lock_file(&self) -> PathBuf {
+        self.dir.join(".config.lock")
+    }
+
+    /// Held by the one `login` of the profile that waits for a person (`lock::try_signin`).
+    pub fn signin_lock_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.signin.lock"))
+    }
+
+    /// What the waiting `login` shows (its code and link) and, once it ends, how it
+    /// ended: a second `login` of the profile reads it (`signin`). Never a secret.
+    pub fn signin_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.signin.json"))
+    }
+
+    /// When keycard last warned that the profile's session ends soon (`session_warning`).
+    pub fn warned_file(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!(".auth-{profile}.warned"))
+    }
+
     /// Profiles with a token file in the directory, whether or not config.toml names them.
     pub fn profiles_with_tokens(&self) -> Result<Vec<ProfileName>> {
         let entries = match std::fs::read_dir(&self.dir) {

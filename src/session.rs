@@ -9,6 +9,7 @@
 //! used exactly once.
 
 use crate::config::{Config, Profile};
+use crate::config_update;
 use crate::env::{Clock, Env};
 use crate::exit::{self, Code};
 use crate::expiry::{self, EXPIRY_MARGIN};
@@ -44,7 +45,56 @@ pub fn fresh_tokens(
     name: &ProfileName,
     need: Need,
 ) -> Result<TokenState> {
-    renew(env, config, name, need, None)
+    let tokens = renew(env, config, name, need, None)?;
+    warn_if_session_ends_soon(env, config, name, &tokens);
+    Ok(tokens)
+}
+
+/// A session ending within this gets a warning unless the profile sets `session_warning`.
+pub const DEFAULT_SESSION_WARNING: TimeDelta = TimeDelta::hours(24);
+
+/// At most one warning an hour per profile: a script calling `keycard token` in a loop
+/// must not fill its log.
+const WARN_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// One line on stderr when the session (the refresh token) ends within the profile's
+/// `session_warning`, at most once an hour per profile. The last warning's time is kept
+/// in `.auth-NAME.warned`, not in the token file: writing that needs the profile lock,
+/// which a cached `token` never waits for. Two processes racing here may both warn.
+fn warn_if_session_ends_soon(env: &Env, config: &Config, name: &ProfileName, tokens: &TokenState) {
+    let now = env.clock.now();
+    let Some(left) = tokens.session_left(now).filter(|l| *l > TimeDelta::zero()) else {
+        return;
+    };
+    let threshold = config
+        .profile(name)
+        .and_then(|p| p.session_warning)
+        .map_or(DEFAULT_SESSION_WARNING, |secs| {
+            TimeDelta::try_seconds(secs as i64).unwrap_or(TimeDelta::MAX)
+        });
+    if left > threshold {
+        return;
+    }
+    let marker = env.paths.warned_file(name);
+    let last = crate::fsio::read_small(&marker, 64)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.to_utc());
+    // A time in the future means the clock went back: warn rather than stay quiet.
+    if last.is_some_and(|at| at <= now && now.signed_duration_since(at) < WARN_EVERY) {
+        return;
+    }
+    let _ = crate::fsio::write_record(&marker, format!("{}\n", now.to_rfc3339()).as_bytes());
+    ui::warn(&format!(
+        "the session of profile '{name}' ends in {} ({}); sign in again before then with \
+         `{}`",
+        ui::human_duration(left),
+        tokens
+            .session_expires_at
+            .map(|end| end.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default(),
+        hint::for_profile("login", name, "--force")
+    ));
 }
 
 /// New tokens after the provider rejected the access token `rejected` (userinfo said
@@ -103,6 +153,9 @@ fn renew(
     }
     if tokens.refresh_token.is_none() {
         return without_refresh_token(env, name, tokens);
+    }
+    if tokens.session_over(env.clock.now()) {
+        return session_ended(env, name, tokens);
     }
 
     // From here on the token file may be written: Ctrl-C must wait for the write.
@@ -295,6 +348,35 @@ fn lifetime(tokens: &TokenState) -> Option<TimeDelta> {
         .map(|exp| exp.signed_duration_since(tokens.issued_at))
 }
 
+/// The refresh token is past the end the provider gave it: no request is made, since it
+/// would only be refused. What is left of the access token is handed out with a warning.
+fn session_ended(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<TokenState> {
+    let now = env.clock.now();
+    let ended = tokens
+        .session_expires_at
+        .map(|end| end.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    match tokens.time_left(now) {
+        Some(left) if left > TimeDelta::zero() && !tokens.clock_went_back(now) => {
+            ui::warn(&format!(
+                "the session of profile '{name}' ended at {ended} and its access token expires \
+                 in {}; run `{}`",
+                ui::human_duration(left),
+                hint::for_profile("login", name, "")
+            ));
+            Ok(tokens)
+        }
+        _ => Err(exit::fail(
+            Code::NotSignedIn,
+            format!(
+                "the session of profile '{name}' ended at {ended} (the provider gave its refresh \
+                 token until then); run `{}`",
+                hint::for_profile("login", name, "")
+            ),
+        )),
+    }
+}
+
 /// No refresh token: a token still inside its margin is handed out with a warning (it
 /// is all there is); an expired one means signing in again.
 fn without_refresh_token(env: &Env, name: &ProfileName, tokens: TokenState) -> Result<TokenState> {
@@ -350,6 +432,15 @@ fn renewed(old: &TokenState, mut new: TokenState) -> TokenState {
     if new.id_token.is_none() {
         new.id_token = old.id_token.clone();
         new.identity = old.identity.clone();
+        new.auth_time = old.auth_time;
+    }
+    // The same refresh token keeps the end it had, unless the provider gave a new one
+    // (Keycloak's idle timeout moves with each refresh); a rotated one has its own.
+    if new.refresh_token.as_ref().map(|t| t.expose())
+        == old.refresh_token.as_ref().map(|t| t.expose())
+        && new.session_expires_at.is_none()
+    {
+        new.session_expires_at = old.session_expires_at;
     }
     if new.scope.is_none() {
         new.scope = old.scope.clone();
@@ -381,6 +472,19 @@ pub fn provider_profile(config: &Config, name: &ProfileName, tokens: &TokenState
     profile
 }
 
+/// The profile was removed or pointed at another issuer while discovery ran: the results
+/// describe nothing in config.toml any more, and nothing is saved.
+#[derive(Debug)]
+struct NotOurIssuer;
+
+impl std::fmt::Display for NotOurIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the profile no longer names this issuer")
+    }
+}
+
+impl std::error::Error for NotOurIssuer {}
+
 /// One endpoint of the provider that issued `tokens`, for a command after sign-in
 /// (`discovery::endpoint_after_login`: the profile's setting, its cached discovery, else
 /// discovery), with fresh discovery results cached in the profile. `None` when the
@@ -395,34 +499,29 @@ pub fn endpoint_after_login(
 ) -> Result<Option<String>> {
     let (endpoint, fresh) =
         discovery::endpoint_after_login(http, provider, tokens.issuer.as_deref(), which)?;
-    cache_discovery(env, name, tokens, fresh);
+    cache_discovery(env, name, &tokens.issuer, fresh);
     Ok(endpoint)
 }
 
 /// Saves fresh discovery results in the profile, when they describe its own issuer.
 /// config.toml is read again first: this runs after network calls (and maybe a wait for
 /// the lock), and a `config set` or `config remove` made meanwhile must not be undone.
-fn cache_discovery(
+pub fn cache_discovery(
     env: &Env,
     name: &ProfileName,
-    tokens: &TokenState,
+    issuer: &Option<String>,
     fresh: Option<crate::config::Discovered>,
 ) {
     let Some(found) = fresh else { return };
-    let Ok(config) = Config::load(&env.paths) else {
-        return;
-    };
-    if config
-        .profile(name)
-        .is_none_or(|p| p.issuer != tokens.issuer)
+    let saved = config_update::update(&env.paths, |config, edit| {
+        if config.profile(name).is_none_or(|p| p.issuer != *issuer) {
+            anyhow::bail!(NotOurIssuer);
+        }
+        edit.set_discovered(name, &found)
+    });
+    if let Err(e) = saved
+        && !e.is::<NotOurIssuer>()
     {
-        return;
-    }
-    let saved = config
-        .edit()
-        .and_then(|mut edit| edit.set_discovered(name, &found).map(|()| edit))
-        .and_then(|edit| edit.save());
-    if let Err(e) = saved {
         ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
     }
 }
@@ -445,6 +544,8 @@ mod tests {
             refresh_token: refresh.map(Secret::new),
             id_token: id.map(Secret::new),
             scope: None,
+            refresh_expires_in: None,
+            refresh_token_expires_in: None,
         };
         TokenState::from_response(resp, at(0), None, "cli".into()).0
     }
@@ -458,6 +559,8 @@ mod tests {
             refresh_token: None,
             id_token: None,
             scope: None,
+            refresh_expires_in: None,
+            refresh_token_expires_in: None,
         }
     }
 
@@ -573,6 +676,22 @@ mod tests {
         let t = tokens(300, Some("rt"), None);
         assert!(good_enough(&t, at(149), Need::default()));
         assert!(!good_enough(&t, at(150), Need::default()));
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_session_end_of_the_same_refresh_token_only() {
+        let mut old = tokens(60, Some("rt-1"), None);
+        old.session_expires_at = Some(at(7200));
+        // Not rotated, nothing said: the same end.
+        let kept = renewed(&old, tokens(60, None, None));
+        assert_eq!(kept.session_expires_at, Some(at(7200)));
+        // Not rotated, a new end said (Keycloak's idle timeout moves): the new end.
+        let mut said = tokens(60, None, None);
+        said.session_expires_at = Some(at(9000));
+        assert_eq!(renewed(&old, said).session_expires_at, Some(at(9000)));
+        // Rotated without a word: its end is unknown, not the old token's.
+        let rotated = renewed(&old, tokens(60, Some("rt-2"), None));
+        assert_eq!(rotated.session_expires_at, None);
     }
 
     #[test]

@@ -2,6 +2,19 @@
 
 use crate::exit::Code;
 use crate::fsio::WRITE_GUARD;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A child owns the terminal (an editor): Ctrl-C is the child's to handle (vi ignores
+/// it), and keycard must not exit from under it.
+static CHILD_OWNS_CTRL_C: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f`, which waits for a child on the terminal, with Ctrl-C left to the child.
+pub fn while_child_runs<T>(f: impl FnOnce() -> T) -> T {
+    CHILD_OWNS_CTRL_C.store(true, Ordering::SeqCst);
+    let out = f();
+    CHILD_OWNS_CTRL_C.store(false, Ordering::SeqCst);
+    out
+}
 
 /// Starts the signal thread, once; later calls do nothing. Commands that usually write
 /// nothing (`status`, `token` with a valid token) call it only before they write, so a
@@ -19,7 +32,10 @@ fn start() {
         return; // Without a handler the default action still stops keycard.
     };
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
+        for signal in signals.forever() {
+            if signal == SIGINT && CHILD_OWNS_CTRL_C.load(Ordering::SeqCst) {
+                continue;
+            }
             // Wait for a write in progress to finish its rename; then nothing is half-done.
             let _guard = WRITE_GUARD.lock();
             crate::echo::restore_terminal();

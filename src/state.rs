@@ -38,6 +38,14 @@ pub struct TokenState {
     pub client_id: String,
     #[serde(default)]
     pub identity: Identity,
+    /// When the refresh token, and with it the session, ends: as the provider said
+    /// (`refresh_expires_in`, `refresh_token_expires_in`, or a JWT refresh token's `exp`).
+    /// `None` when it did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<DateTime<Utc>>,
+    /// When the person last authenticated at the provider (the ID token's `auth_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<DateTime<Utc>>,
     /// When the provider refused this session: a refresh answered `invalid_grant` (after
     /// it forgot its grants, a revocation, an idle timeout). The session then counts as
     /// `expired`, and `login` signs in again without `--force`; a new sign-in writes a
@@ -80,6 +88,13 @@ impl TokenState {
             .as_ref()
             .map(|t| identity::from_id_token(t.expose()))
             .unwrap_or_default();
+        let session_expires_at = session_end(&resp, now);
+        let auth_time = resp
+            .id_token
+            .as_ref()
+            .and_then(|t| identity::claims(t.expose()))
+            .and_then(|claims| claims.get("auth_time").and_then(serde_json::Value::as_i64))
+            .and_then(|secs| DateTime::from_timestamp(secs, 0));
         let tokens = TokenState {
             version: FORMAT_VERSION,
             access_token: resp.access_token,
@@ -92,10 +107,24 @@ impl TokenState {
             issuer,
             client_id,
             identity,
+            session_expires_at,
+            auth_time,
             refused_at: None,
             refused_reason: None,
         };
         (tokens, warning)
+    }
+
+    /// The session ended: the refresh token is past the end the provider gave it.
+    pub fn session_over(&self, now: DateTime<Utc>) -> bool {
+        self.refresh_token.is_some() && self.session_expires_at.is_some_and(|end| end <= now)
+    }
+
+    /// Time until the session ends, when the provider said when.
+    pub fn session_left(&self, now: DateTime<Utc>) -> Option<TimeDelta> {
+        self.refresh_token.as_ref()?;
+        self.session_expires_at
+            .map(|end| end.signed_duration_since(now))
     }
 
     /// The margin for this token (`expiry::margin`).
@@ -132,10 +161,33 @@ impl TokenState {
         match self.usable_for(now) {
             None => SessionState::Valid,
             Some(left) if left > TimeDelta::zero() => SessionState::Valid,
+            // Known dead without asking the provider: no request to find out.
+            Some(_) if self.session_over(now) => SessionState::Expired,
             Some(_) if self.refresh_token.is_some() => SessionState::Refreshable,
             Some(_) => SessionState::Expired,
         }
     }
+}
+
+/// A session longer than this is as good as endless: nothing to warn about or show.
+const MAX_SESSION: TimeDelta = TimeDelta::days(3650);
+
+/// When the refresh token in `resp` ends, from the first of: GitHub's
+/// `refresh_token_expires_in`, Keycloak's `refresh_expires_in` (0: no limit), a JWT
+/// refresh token's `exp`. `None` without a refresh token or a word on its end.
+fn session_end(resp: &TokenResponse, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let refresh_token = resp.refresh_token.as_ref()?;
+    let seconds = resp.refresh_token_expires_in.or(resp.refresh_expires_in);
+    let end = match seconds {
+        Some(0) => return None,
+        Some(secs) => TimeDelta::try_seconds(i64::try_from(secs).ok()?)
+            .and_then(|d| now.checked_add_signed(d))?,
+        None => identity::claims(refresh_token.expose())?
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|exp| DateTime::from_timestamp(exp, 0))?,
+    };
+    (end.signed_duration_since(now) < MAX_SESSION).then_some(end)
 }
 
 /// A token file as read from disk.
@@ -304,15 +356,20 @@ mod tests {
     }
 
     fn tokens(expires_in: Option<u64>, refresh: bool) -> TokenState {
-        let resp = TokenResponse {
+        TokenState::from_response(response(expires_in, refresh), at(0), None, "cli".into()).0
+    }
+
+    fn response(expires_in: Option<u64>, refresh: bool) -> TokenResponse {
+        TokenResponse {
             access_token: Secret::new("at"),
             token_type: Some("Bearer".into()),
             expires_in,
             refresh_token: refresh.then(|| Secret::new("rt")),
             id_token: None,
             scope: None,
-        };
-        TokenState::from_response(resp, at(0), None, "cli".into()).0
+            refresh_expires_in: None,
+            refresh_token_expires_in: None,
+        }
     }
 
     #[test]
@@ -321,6 +378,27 @@ mod tests {
         assert_eq!(t.state(at(3600 - 301)), SessionState::Valid);
         assert_eq!(t.state(at(3600 - 300)), SessionState::Refreshable);
         assert_eq!(t.usable_for(at(0)), Some(TimeDelta::minutes(55)));
+    }
+
+    #[test]
+    fn a_refresh_token_past_its_end_makes_the_session_expired() {
+        let mut t = tokens(Some(3600), true);
+        t.session_expires_at = Some(at(7200));
+        assert_eq!(t.state(at(3600)), SessionState::Refreshable);
+        assert_eq!(t.state(at(7200)), SessionState::Expired);
+        assert_eq!(t.session_left(at(3600)), Some(TimeDelta::hours(1)));
+        // Keycloak's 0 means no limit; an absurd one is no end worth showing.
+        for (secs, end) in [
+            (Some(0), None),
+            (Some(u64::MAX), None),
+            (Some(60), Some(at(60))),
+        ] {
+            let resp = TokenResponse {
+                refresh_expires_in: secs,
+                ..response(Some(3600), true)
+            };
+            assert_eq!(session_end(&resp, at(0)), end, "{secs:?}");
+        }
     }
 
     #[test]

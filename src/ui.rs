@@ -149,8 +149,12 @@ impl Drop for Progress {
 
 /// Asks a yes/no question on a terminal; anything but y/yes is no.
 pub fn confirm(question: &str) -> Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
+    // One write: stderr is unbuffered, and a terminal echoing what was typed ahead would
+    // otherwise land inside the question.
+    let mut stderr = std::io::stderr().lock();
+    stderr.write_all(format!("{question} [y/N] ").as_bytes())?;
+    stderr.flush()?;
+    drop(stderr);
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(matches!(

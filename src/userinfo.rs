@@ -53,7 +53,7 @@ pub fn claims(
 #[derive(Debug)]
 pub enum Answer {
     Claims(Map<String, Value>),
-    /// 401 or 403: the provider does not (or no longer) accept the token.
+    /// 401: the provider does not (or no longer) accept the token.
     Rejected(u16),
 }
 
@@ -62,7 +62,22 @@ pub enum Answer {
 pub fn fetch(http: &Http, url: &str, access_token: &str) -> Result<Answer> {
     let reply = http.get(url, Some(access_token))?;
     match reply.status {
-        401 | 403 => return Ok(Answer::Rejected(reply.status)),
+        // RFC 6750 §3.1: a token that is expired, revoked or unknown is 401
+        // (`invalid_token`); 403 is `insufficient_scope`, and GitHub also answers 403 when
+        // its rate limit is spent (docs.github.com/rest/using-the-rest-api/
+        // rate-limits-for-the-rest-api). Neither is mended by signing in again, so a 403
+        // neither refreshes nor marks the session refused.
+        401 => return Ok(Answer::Rejected(reply.status)),
+        403 => {
+            return Err(exit::fail(
+                Code::Failure,
+                format!(
+                    "{url} refused the request (HTTP 403): the access token is accepted but \
+                     may not read who you are; check the profile's scopes (GitHub also \
+                     answers 403 when its rate limit is spent)"
+                ),
+            ));
+        }
         s if !(200..300).contains(&s) => {
             return Err(exit::network(format!("{url} answered HTTP {s}")));
         }

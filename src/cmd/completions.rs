@@ -71,7 +71,7 @@ const BASH_PROFILE_NAMES: &str =
 const ZSH_PROFILE_NAMES: &str = "{compadd -- $(keycard config list --names 2>/dev/null)}";
 
 /// Wraps clap's bash function so that the NAME positional of `config use|show|remove`
-/// completes profile names.
+/// (and of `config use --here`) completes profile names.
 const BASH_PROFILE_POSITIONALS: &str = r#"
 _keycard_with_profiles() {
     local cur="${COMP_WORDS[COMP_CWORD]}"
@@ -82,6 +82,12 @@ _keycard_with_profiles() {
                 return 0
                 ;;
         esac
+    fi
+    # `config use --here NAME`
+    if [[ ${COMP_CWORD} -ge 4 && "${COMP_WORDS[COMP_CWORD-3]}" == config && "${COMP_WORDS[COMP_CWORD-2]}" == use
+          && "${COMP_WORDS[COMP_CWORD-1]}" == --here && ${cur} != -* ]]; then
+        COMPREPLY=($(compgen -W "$(keycard config list --names 2>/dev/null)" -- "${cur}"))
+        return 0
     fi
     _keycard "$@"
 }

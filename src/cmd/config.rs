@@ -1,13 +1,15 @@
 //! `keycard config ...`: profiles in config.toml.
 
 use crate::cli::{AddArgs, ConfigCommand};
-use crate::config::{Config, DEFAULT_SCOPES, KEYS, Profile, check_key};
+use crate::config::{Config, ConfigEdit, DEFAULT_SCOPES, KEYS, Profile, Source, check_key};
+use crate::config_update;
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::hint;
 use crate::lock;
 use crate::paths::ProfileName;
 use crate::presets;
+use crate::profile_file;
 use crate::revocation::{self, Revocation};
 use crate::state;
 use crate::stdin_value;
@@ -18,7 +20,8 @@ use serde_json::json;
 
 pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
     match cmd {
-        ConfigCommand::Use { name } => use_profile(&name, env),
+        ConfigCommand::Use { name, here } if here => use_here(&name, env),
+        ConfigCommand::Use { name, .. } => use_profile(&name, env),
         ConfigCommand::List { names } => list(names, env),
         ConfigCommand::Show { name } => show(name.as_deref(), env),
         ConfigCommand::Add(args) => add(args, env),
@@ -29,6 +32,7 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
         } => remove(&name, yes, !no_revoke, env),
         ConfigCommand::Get { key } => get(&key, env),
         ConfigCommand::Set { key, value } => set(&key, &value, env),
+        ConfigCommand::Edit => super::config_edit::run(env),
         ConfigCommand::Path => ui::out(&env.paths.config_file().display().to_string()),
         ConfigCommand::Presets => list_presets(env),
     }
@@ -36,14 +40,42 @@ pub fn run(cmd: ConfigCommand, env: &Env) -> Result<()> {
 
 fn use_profile(name: &str, env: &Env) -> Result<()> {
     let name = ProfileName::parse(name)?;
-    let config = Config::load(&env.paths)?;
-    config.require(&name)?;
-    let mut edit = config.edit()?;
-    edit.set_active(&name);
-    edit.save()?;
+    config_update::update(&env.paths, |config, edit| {
+        config.require(&name)?;
+        edit.set_active(&name);
+        Ok(())
+    })?;
     ui::info(env, &format!("Now using profile '{name}'."));
     if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
         ui::warn("KEYCARD_PROFILE is set in this shell and still wins over the active profile");
+    } else if let Ok((other, Source::File(path))) =
+        Config::load(&env.paths).and_then(|config| env.profile(&config))
+        && other != name
+    {
+        ui::warn(&format!(
+            "{} picks profile '{other}' in this directory and still wins over the active profile",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `config use NAME --here`: NAME in ./.keycard-profile.
+fn use_here(name: &str, env: &Env) -> Result<()> {
+    let name = ProfileName::parse(name)?;
+    Config::load(&env.paths)?.require(&name)?;
+    let dir = std::env::current_dir().context("cannot find the current directory")?;
+    let path = profile_file::write(&dir, &name)?;
+    ui::info(
+        env,
+        &format!(
+            "Profile '{name}' is now used in {} and below ({}; remove it with `rm`).",
+            dir.display(),
+            path.display()
+        ),
+    );
+    if std::env::var("KEYCARD_PROFILE").is_ok_and(|p| !p.is_empty() && p != name.as_str()) {
+        ui::warn("KEYCARD_PROFILE is set in this shell and still wins over .keycard-profile");
     }
     Ok(())
 }
@@ -54,7 +86,9 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
     if only_names {
         return names.iter().try_for_each(|n| ui::out(n));
     }
-    let current = env.profile(&config).ok().map(|(n, _)| n.to_string());
+    let resolved = env.profile(&config).ok();
+    let current = resolved.as_ref().map(|(n, _)| n.to_string());
+    let source = resolved.map(|(_, s)| s);
     if env.json {
         let rows: Vec<_> = names
             .iter()
@@ -63,7 +97,15 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
                     .ok()
                     .and_then(|p| config.profile(&p))
                     .and_then(|p| p.issuer.clone());
-                json!({ "name": n, "active": current.as_deref() == Some(*n), "issuer": issuer })
+                let in_use = current.as_deref() == Some(*n);
+                let source = source.filter(|_| in_use);
+                json!({
+                    "name": n,
+                    "active": in_use,
+                    "issuer": issuer,
+                    "source": source,
+                    "source_file": source.and_then(Source::file),
+                })
             })
             .collect();
         return ui::out(&serde_json::Value::Array(rows).to_string());
@@ -92,6 +134,10 @@ fn list(only_names: bool, env: &Env) -> Result<()> {
             .and_then(|p| p.issuer.clone().or_else(|| p.token_endpoint.clone()))
             .unwrap_or_default();
         ui::out(format!("{mark} {n:width$}  {issuer}").trim_end())?;
+    }
+    // Where the marked profile came from, unless it is simply config.toml's active one.
+    if let Some(source) = source.filter(|s| !matches!(s, Source::Config | Source::Default)) {
+        ui::info(env, &format!("(* in use {})", source.describe()));
     }
     Ok(())
 }
@@ -190,16 +236,43 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
             check_endpoint(key, url)?;
         }
     }
-    let config = Config::load(&env.paths)?;
-    if config.profile(&name).is_some() {
+    let activate = config_update::update(&env.paths, |config, edit| {
+        add_to(
+            config,
+            edit,
+            &name,
+            &args,
+            preset.as_ref().zip(from_preset.clone()),
+        )
+    })?;
+    let active = if activate { " and made it active" } else { "" };
+    ui::info(
+        env,
+        &format!(
+            "Added profile '{name}'{active}. Sign in with `{}`.",
+            crate::hint::for_profile("login", &name, "")
+        ),
+    );
+    Ok(())
+}
+
+/// The new profile's section, from the preset's settings and the flags; whether it
+/// became the active profile.
+fn add_to(
+    config: &Config,
+    edit: &mut ConfigEdit,
+    name: &ProfileName,
+    args: &AddArgs,
+    preset: Option<(&presets::Preset, toml_edit::Table)>,
+) -> Result<bool> {
+    if config.profile(name).is_some() {
         return Err(exit::usage(format!(
             "profile '{name}' already exists; change it with `{}` or remove it first",
             crate::hint::for_profile("config set", &name, "KEY VALUE")
         )));
     }
-    let mut edit = config.edit()?;
-    let table = edit.profile_mut(&name)?;
-    if let (Some(p), Some(settings)) = (&preset, from_preset) {
+    let table = edit.profile_mut(name)?;
+    if let Some((p, settings)) = preset {
         table.decor_mut().set_prefix(format!(
             "\n# from preset '{}' (keycard config presets)\n",
             p.name
@@ -214,13 +287,13 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
         }
     };
     put("issuer", args.issuer.clone());
-    put("client_id", args.client_id);
-    put("client_secret", args.client_secret);
+    put("client_id", args.client_id.clone());
+    put("client_secret", args.client_secret.clone());
     put(
         "device_authorization_endpoint",
-        args.device_authorization_endpoint,
+        args.device_authorization_endpoint.clone(),
     );
-    put("token_endpoint", args.token_endpoint);
+    put("token_endpoint", args.token_endpoint.clone());
     if !args.scopes.is_empty() || !table.contains_key("scopes") {
         let scopes: Vec<String> = if args.scopes.is_empty() {
             DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
@@ -235,18 +308,9 @@ fn add(mut args: AddArgs, env: &Env) -> Result<()> {
     }
     let activate = args.activate || config.active().is_none();
     if activate {
-        edit.set_active(&name);
+        edit.set_active(name);
     }
-    edit.save()?;
-    let active = if activate { " and made it active" } else { "" };
-    ui::info(
-        env,
-        &format!(
-            "Added profile '{name}'{active}. Sign in with `{}`.",
-            crate::hint::for_profile("login", &name, "")
-        ),
-    );
-    Ok(())
+    Ok(activate)
 }
 
 /// A secret typed as an argument is in the shell's history and, while keycard runs, in
@@ -340,12 +404,13 @@ fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
         }
         _ => None,
     };
-    let mut edit = config.edit()?;
-    edit.remove_profile(&name)?;
-    if config.active() == Some(name.as_str()) {
-        edit.clear_active();
-    }
-    edit.save()?;
+    config_update::update(&env.paths, |config, edit| {
+        edit.remove_profile(&name)?;
+        if config.active() == Some(name.as_str()) {
+            edit.clear_active();
+        }
+        Ok(())
+    })?;
     match std::fs::remove_file(&token_path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(e).with_context(|| format!("cannot delete {}", token_path.display()));
@@ -403,30 +468,30 @@ fn set(key: &str, value: &str, env: &Env) -> Result<()> {
     if key == "ca_file" && !std::path::Path::new(value).is_file() {
         ui::warn(&format!("{value} does not exist (yet)"));
     }
-    let config = Config::load(&env.paths)?;
-    let (name, _) = env.profile(&config)?;
-    let is_new = config.profile(&name).is_none();
-    // `config set` creates a profile, like `git config`; a typo of an existing one
-    // should not silently become a new profile.
-    if is_new && let Some(meant) = config.closest(&name) {
-        return Err(exit::fail(
-            exit::Code::NotSignedIn,
-            format!(
-                "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
-             use `{}`)",
-                crate::hint::no_profile(
-                    "config add",
-                    &format!("{name} --preset PRESET --client-id ID")
-                )
-            ),
-        ));
-    }
-    let mut edit = config.edit()?;
-    edit.set_key(&name, key, value)?;
-    if is_new && config.active().is_none() {
-        edit.set_active(&name);
-    }
-    edit.save()?;
+    let (name, is_new) = config_update::update(&env.paths, |config, edit| {
+        let (name, _) = env.profile(config)?;
+        let is_new = config.profile(&name).is_none();
+        // `config set` creates a profile, like `git config`; a typo of an existing one
+        // should not silently become a new profile.
+        if is_new && let Some(meant) = config.closest(&name) {
+            return Err(exit::fail(
+                exit::Code::NotSignedIn,
+                format!(
+                    "no profile named '{name}'; did you mean '{meant}'? (to create '{name}', \
+                     use `{}`)",
+                    crate::hint::no_profile(
+                        "config add",
+                        &format!("{name} --preset PRESET --client-id ID")
+                    )
+                ),
+            ));
+        }
+        edit.set_key(&name, key, value)?;
+        if is_new && config.active().is_none() {
+            edit.set_active(&name);
+        }
+        Ok((name, is_new))
+    })?;
     let created = if is_new { " (new profile)" } else { "" };
     ui::info(env, &format!("Set {key} for profile '{name}'{created}."));
     Ok(())
@@ -452,6 +517,7 @@ fn raw_value(p: &Profile, key: &str) -> Option<String> {
         "verification_hosts" => p.verification_hosts.as_ref().map(|h| h.join(" ")),
         "username" => p.username.clone(),
         "git_auth" => p.git_auth.map(|a| a.as_str().to_string()),
+        "session_warning" => p.session_warning.map(|s| s.to_string()),
         _ => None,
     }
 }
@@ -461,7 +527,7 @@ fn display_value(p: &Profile, key: &str) -> Option<String> {
     if key == "client_secret" {
         return p.client_secret.as_ref().map(|_| "\"[hidden]\"".to_string());
     }
-    if matches!(key, "timeout" | "connect_timeout") {
+    if matches!(key, "timeout" | "connect_timeout" | "session_warning") {
         return raw_value(p, key);
     }
     let list = |items: &[String]| {

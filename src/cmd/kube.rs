@@ -95,6 +95,8 @@ mod tests {
             refresh_token: Some(Secret::new("rt")),
             id_token: None,
             scope: None,
+            refresh_expires_in: None,
+            refresh_token_expires_in: None,
         };
         TokenState::from_response(resp, at(0), None, "cli".into()).0
     }

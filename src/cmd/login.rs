@@ -13,6 +13,8 @@ use crate::oauth::device::{self, Client};
 use crate::oauth::{discovery, links};
 use crate::paths::ProfileName;
 use crate::revocation::{self, Revocation};
+use crate::session;
+use crate::signin;
 use crate::state::{self, SessionState, TokenState};
 use crate::text::one_line;
 use crate::ui;
@@ -27,7 +29,6 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     if saved.is_none() && (args.issuer.is_none() || args.client_id.is_none()) {
         config.require(&name)?;
     }
-    let one_off = args.issuer.is_some() || args.client_id.is_some();
     let asked_scopes = !args.scopes.is_empty();
     let profile = for_this_run(saved, &args);
     let client_id = profile.client_id.clone().ok_or_else(|| {
@@ -61,14 +62,136 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     // Fail on an unwritable config directory now, not after the user approved the code.
     fsio::ensure_writable_dir(env.paths.dir())?;
 
+    // One sign-in at a time per profile: another `login` waiting for a person is joined
+    // (same code, same outcome), or with --force outlived, never raced.
+    let _signin = match lock::try_signin(&env.paths, &name)? {
+        Some(held) => held,
+        None if args.force => {
+            ui::info(
+                env,
+                &format!(
+                    "Another keycard is signing in to profile '{name}'; with --force this one \
+                     asks for a new code once that one has ended (Ctrl-C to stop waiting)."
+                ),
+            );
+            lock::wait_signin(&env.paths, &name)?
+        }
+        None => match join(env, &name, &args)? {
+            Joined::Ended(result) => return result,
+            Joined::Free(held) => held,
+        },
+    };
+    signin::clear(&env.paths, &name);
+    let mut published = None;
+    let result = sign_in(
+        env,
+        &args,
+        &name,
+        &profile,
+        &config,
+        client_id,
+        &mut published,
+    );
+    // Whoever joined this sign-in ends as it ends. A Ctrl-C or kill never gets here:
+    // then no outcome is recorded, and a joined `login` starts afresh.
+    if let Some(mut pending) = published {
+        pending.outcome = Some(signin::Outcome {
+            code: result.as_ref().err().map_or(0, |e| exit::code_of(e) as i32),
+            error: result.as_ref().err().map(|e| format!("{e:#}")),
+        });
+        signin::publish(&env.paths, &name, &pending);
+    }
+    result
+}
+
+/// What became of joining another `login`'s sign-in.
+enum Joined {
+    /// It ended (approved, denied, expired, failed): this run ends the same way.
+    Ended(Result<()>),
+    /// It is gone without an outcome (interrupted, killed, or it failed before it had a
+    /// code to show): this run holds the sign-in lock and starts afresh.
+    Free(lock::Held),
+}
+
+/// Shows the code another `login` of this profile is waiting on, and waits for it.
+fn join(env: &Env, name: &ProfileName, args: &LoginArgs) -> Result<Joined> {
+    // The holder publishes its code once the provider has given it one.
+    let pending = loop {
+        if let Some(held) = lock::try_signin(&env.paths, name)? {
+            return Ok(Joined::Free(held));
+        }
+        if let Some(p) = signin::read(&env.paths, name).filter(signin::Pending::is_waiting) {
+            break p;
+        }
+        env.clock.sleep(std::time::Duration::from_millis(50));
+    };
+    ui::info(
+        env,
+        &format!(
+            "A sign-in to profile '{name}' is already waiting for approval (keycard process {}); \
+             approve this code once, and both finish.",
+            pending.pid
+        ),
+    );
+    let auth = pending.as_authorization(env.clock.now());
+    ui::show_device_code(env, &auth)?;
+    if args.qr {
+        ui::show_qr(
+            auth.verification_uri_complete
+                .as_deref()
+                .unwrap_or(&auth.verification_uri),
+        );
+    }
+    ui::info(env, "Waiting for that sign-in to finish...");
+    let held = lock::wait_signin(&env.paths, name)?;
+    let ended = signin::read(&env.paths, name)
+        .filter(|p| p.id == pending.id)
+        .and_then(|p| p.outcome);
+    let Some(outcome) = ended else {
+        ui::info(
+            env,
+            "The other sign-in stopped before it finished; starting a new one.",
+        );
+        return Ok(Joined::Free(held));
+    };
+    if outcome.code != 0 {
+        let why = outcome.error.unwrap_or_default();
+        return Ok(Joined::Ended(Err(exit::fail(
+            exit::Code::of(outcome.code),
+            format!("the sign-in this one joined ended: {why}"),
+        ))));
+    }
+    let tokens = state::load(&env.paths.token_file(name), name.as_str())?.ok_or_else(|| {
+        exit::fail(
+            exit::Code::NotSignedIn,
+            format!("the other sign-in finished, but profile '{name}' has no tokens now"),
+        )
+    })?;
+    Ok(Joined::Ended(signed_in(env, name, &tokens.tokens)))
+}
+
+/// The device flow itself, from the device authorization request to the saved token
+/// file. What it shows a person is also published for a `login` that joins it.
+fn sign_in(
+    env: &Env,
+    args: &LoginArgs,
+    name: &ProfileName,
+    profile: &Profile,
+    config: &Config,
+    client_id: String,
+    published: &mut Option<signin::Pending>,
+) -> Result<()> {
+    // `--issuer` or `--client-id`: nothing learned on this run is cached in the profile.
+    let one_off = args.issuer.is_some() || args.client_id.is_some();
+    let token_path = env.paths.token_file(name);
     let http = Http::with(profile.http_options(), env.verbose)?;
-    let client = Client::of(&profile, &client_id);
+    let client = Client::of(profile, &client_id);
     let mut extra = profile.params.clone();
     if let Some(audience) = &profile.audience {
         extra.insert("audience".into(), audience.clone());
     }
     let (auth, endpoints, fresh) =
-        discovery::with_endpoints(&http, &profile, profile.issuer.as_deref(), |endpoints| {
+        discovery::with_endpoints(&http, profile, profile.issuer.as_deref(), |endpoints| {
             device::start(
                 &http,
                 &endpoints.device_authorization,
@@ -79,25 +202,24 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
             )
             .context("could not start the sign-in")
         })?;
-    if let Some(found) = fresh.filter(|_| saved.is_some() && !one_off) {
-        let cached = config
-            .edit()
-            .and_then(|mut edit| edit.set_discovered(&name, &found).map(|()| edit))
-            .and_then(|edit| edit.save());
-        if let Err(e) = cached {
-            ui::warn(&format!("could not cache the discovered endpoints: {e:#}"));
-        }
+    if !one_off {
+        session::cache_discovery(env, name, &profile.issuer, fresh);
     }
     // Before the code is shown: a link keycard must not open ends the sign-in here, and
     // a warning about where it leads must be read before the code is entered.
     if let Some(warning) = links::check(
         &auth,
-        &profile,
+        profile,
         &endpoints.device_authorization,
         name.as_str(),
     )? {
         ui::warn(&warning);
     }
+    // Published (once the link passed) before it is shown: whoever sees the code can
+    // count on the record.
+    let pending = signin::Pending::new(&auth, env.clock.now());
+    signin::publish(&env.paths, name, &pending);
+    *published = Some(pending);
     ui::show_device_code(env, &auth)?;
     let link = auth
         .verification_uri_complete
@@ -128,10 +250,10 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
         ui::warn(&format!("profile '{name}': {warning}"));
     }
     if tokens.identity.is_empty() {
-        tokens.identity = identity_from_userinfo(&http, &profile, &tokens, &name);
+        tokens.identity = identity_from_userinfo(&http, profile, &tokens, name);
     }
     // Under the profile's lock, so a refresh finishing at this moment cannot overwrite it.
-    let _lock = lock::acquire(&env.paths, &name, lock::wait_for(profile.timeout))?;
+    let _lock = lock::acquire(&env.paths, name, lock::wait_for(profile.timeout))?;
     // The session this one replaces (`--force`, new scopes, or a login that raced this
     // one), read under the lock: its tokens are revoked once the new ones are safe.
     let replaced = match state::inspect(&token_path, name.as_str()) {
@@ -140,24 +262,29 @@ pub fn run(args: LoginArgs, env: &Env) -> Result<()> {
     };
     state::save(&token_path, &tokens)?;
     if let Some(old) = &replaced
-        && revocation::replaced(env, &config, &name, old, &tokens) == Revocation::Revoked
+        && revocation::replaced(env, config, name, old, &tokens) == Revocation::Revoked
     {
         ui::info(
             env,
             "The session this sign-in replaced was revoked at the provider.",
         );
     }
+    // A new session gets its own warnings: the last one was about the old session.
+    let _ = std::fs::remove_file(env.paths.warned_file(name));
+    signed_in(env, name, &tokens)
+}
 
+fn signed_in(env: &Env, name: &ProfileName, tokens: &TokenState) -> Result<()> {
     ui::info(
         env,
         &format!(
             "{} Signed in to profile '{name}'{}.",
             console::style("✓").green(),
-            as_who(&tokens)
+            as_who(tokens)
         ),
     );
     if env.json {
-        ui::out(&result_json(&name, &tokens, "signed_in").to_string())?;
+        ui::out(&result_json(name, tokens, "signed_in").to_string())?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod completions;
 mod config;
+mod config_edit;
 mod docker_credential;
 mod exec;
 mod git_credential;

@@ -49,12 +49,16 @@ pub fn check(
         let host = host.to_string();
         let fine = is_within(&host, &home) || trusted.iter().any(|t| is_within(&host, t));
         if !fine {
+            // `config set` replaces a list: the hint keeps the hosts already trusted.
+            let mut listed = profile.verification_hosts.clone().unwrap_or_default();
+            listed.push(host.clone());
+            let value = hint::shell_word(&listed.join(" "));
             return Ok(Some(format!(
                 "the sign-in link goes to {host}, which is not {reference_host} (domain {home}) \
                  and not a host profile '{name}' trusts: enter the code only if you expected \
                  that site, since a look-alike page could take it (RFC 8628 §5.4); to trust \
                  it, `{}`",
-                hint::for_profile("config set", &name, &format!("verification_hosts {host}"))
+                hint::for_profile("config set", &name, &format!("verification_hosts {value}"))
             )));
         }
     }
@@ -223,5 +227,22 @@ mod tests {
         for bad in ["javascript:alert(1)", "file:///etc/passwd", "data:,x"] {
             assert!(check(&auth(bad), &profile, "https://id.example.com/d", "p").is_err());
         }
+    }
+
+    #[test]
+    fn the_hint_to_trust_a_host_keeps_the_hosts_already_trusted() {
+        let profile = Profile {
+            issuer: Some("https://id.example.com".into()),
+            verification_hosts: Some(vec!["partner.example".into()]),
+            ..Profile::default()
+        };
+        let a = auth("https://other.example/device");
+        let warning = check(&a, &profile, "https://id.example.com/d", "p")
+            .unwrap()
+            .unwrap();
+        assert!(
+            warning.contains("verification_hosts 'partner.example other.example'"),
+            "{warning}"
+        );
     }
 }

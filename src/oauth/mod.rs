@@ -48,6 +48,14 @@ pub struct TokenResponse {
     pub id_token: Option<Secret>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// Keycloak: seconds until the refresh token, and so the SSO session, ends; 0 for an
+    /// offline token with no limit (keycloak/keycloak#8919, #48063).
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub refresh_expires_in: Option<u64>,
+    /// GitHub Apps: seconds until the refresh token expires, six months from issue
+    /// (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub refresh_token_expires_in: Option<u64>,
 }
 
 impl TokenResponse {

@@ -71,6 +71,14 @@ fn bash_completes_subcommands_and_profile_names() {
         complete_in_bash(&scratch, &script, &["keycard", "config", "use", "st"]),
         ["staging"]
     );
+    assert_eq!(
+        complete_in_bash(
+            &scratch,
+            &script,
+            &["keycard", "config", "use", "--here", "pr"]
+        ),
+        ["prod"]
+    );
 }
 
 /// `program` (a shell) with keycard first on PATH and its config in `scratch`.

@@ -391,6 +391,93 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     run.stderr_has("keycard config add qa");
 }
 
+/// config.toml is read, changed and written under the config lock: with each writer
+/// held between its read and its write (`KEYCARD_TEST_CONFIG_HOLD_MS`, debug builds), so
+/// that unlocked writers would overwrite each other's changes, 20 concurrent `config
+/// set`s of different settings all land.
+fn concurrent_config_sets_lose_no_update() {
+    const N: usize = 20;
+    let scratch = Scratch::new();
+    let names: Vec<String> = (0..N)
+        .map(|i| format!("team{}x", (b'a' + i as u8) as char))
+        .collect();
+    for name in &names {
+        scratch.add_profile(name, "https://id.example.com", "c");
+    }
+    let key = |i: usize| ["client_id", "audience", "username"][i % 3];
+    let children: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut cmd = scratch.keycard();
+            cmd.args(["--profile", name, "config", "set", key(i), &format!("v{i}")])
+                .env("KEYCARD_TEST_CONFIG_HOLD_MS", "20")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for (i, name) in names.iter().enumerate() {
+        let got = scratch.run(&["--profile", name, "config", "get", key(i)]);
+        got.expect(0);
+        assert_eq!(
+            got.stdout.trim(),
+            format!("v{i}"),
+            "{name}'s {} was lost",
+            key(i)
+        );
+    }
+}
+
+/// A `config set` killed mid-write (`KEYCARD_TEST_KILL_WRITE_AT`: it kills itself after
+/// half the temporary file) leaves that file beside config.toml; the next writer, holding
+/// the config lock, removes it, and nothing else.
+fn a_killed_config_set_leaves_a_temp_file_the_next_one_sweeps() {
+    let scratch = with_profile("x");
+    let dir = scratch.config_dir();
+    let before = scratch.config_toml();
+    let killed = scratch
+        .keycard()
+        .args(["config", "set", "audience", "half"])
+        .env("KEYCARD_TEST_KILL_WRITE_AT", "4")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), None, "it died from SIGKILL");
+    assert_eq!(
+        scratch.config_toml(),
+        before,
+        "the old config.toml is whole"
+    );
+    let temps = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".config.toml.") && n.ends_with(".tmp"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(temps().len(), 1);
+    std::fs::write(dir.join(".config.toml.bak"), "mine").unwrap();
+    scratch.run(&["config", "set", "audience", "api"]).expect(0);
+    assert!(
+        temps().is_empty(),
+        "the killed writer's temporary file is gone"
+    );
+    assert!(
+        dir.join(".config.toml.bak").exists(),
+        "only keycard's temporaries are swept"
+    );
+    assert!(scratch.config_toml().contains("audience = \"api\""));
+}
+
 /// A hint that names a command repeats the `--config-dir` typed on the command line, so
 /// pasting it acts on the same files; one that came from KEYCARD_CONFIG_DIR stays out
 /// (the shell still has it).
@@ -446,5 +533,7 @@ crate::tests![
     an_issuer_that_is_not_a_url_says_what_one_looks_like,
     plain_http_issuers_are_refused_except_loopback,
     a_mistyped_profile_name_gets_a_suggestion,
-    hints_repeat_a_typed_config_dir_but_not_one_from_the_environment
+    hints_repeat_a_typed_config_dir_but_not_one_from_the_environment,
+    concurrent_config_sets_lose_no_update,
+    a_killed_config_set_leaves_a_temp_file_the_next_one_sweeps
 ];

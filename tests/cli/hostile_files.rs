@@ -498,7 +498,8 @@ fn a_failed_write_leaves_no_temporary_file() {
     assert_eq!(server.requests("/token").len(), 1);
     assert_eq!(
         names(&scratch.config_dir()),
-        vec![".auth-p.lock", "auth-p.json", "config.toml"],
+        // The config lock is there from caching the discovered endpoints.
+        vec![".auth-p.lock", ".config.lock", "auth-p.json", "config.toml"],
         "no temporary file outlives the failed write"
     );
 }

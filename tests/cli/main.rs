@@ -11,6 +11,7 @@ mod harness;
 
 mod completions;
 mod config;
+mod config_edit;
 mod crash;
 mod discovery;
 mod docker_credential;
@@ -23,6 +24,7 @@ mod kube;
 mod login;
 mod man;
 mod polling;
+mod profile_file;
 mod prompt;
 mod provider_answers;
 mod provider_errors;
@@ -32,7 +34,9 @@ mod qr;
 mod refused;
 mod secret_input;
 mod secrets;
+mod session_end;
 mod shared_files;
+mod signin;
 mod status;
 mod suite;
 mod support;
@@ -44,6 +48,7 @@ fn main() -> std::process::ExitCode {
     harness::main(&[
         completions::TESTS,
         config::TESTS,
+        config_edit::TESTS,
         crash::TESTS,
         discovery::TESTS,
         docker_credential::TESTS,
@@ -55,6 +60,7 @@ fn main() -> std::process::ExitCode {
         login::TESTS,
         man::TESTS,
         polling::TESTS,
+        profile_file::TESTS,
         prompt::TESTS,
         provider_answers::TESTS,
         provider_errors::TESTS,
@@ -64,6 +70,8 @@ fn main() -> std::process::ExitCode {
         refused::TESTS,
         secret_input::TESTS,
         secrets::TESTS,
+        session_end::TESTS,
+        signin::TESTS,
         shared_files::TESTS,
         status::TESTS,
         suite::TESTS,

@@ -44,16 +44,6 @@ fn assert_clean(what: &str, text: &str) {
     );
 }
 
-fn jwt(claims: Value) -> String {
-    use base64::Engine;
-    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    format!(
-        "{}.{}.",
-        b64(br#"{"alg":"none"}"#),
-        b64(claims.to_string().as_bytes())
-    )
-}
-
 fn hostile_claims() -> Value {
     json!({"sub": format!("u-{HOSTILE}"), "email": format!("a{HOSTILE}@example.com"), "name": HOSTILE})
 }

@@ -266,6 +266,7 @@ fn json_is_a_stable_object_without_secrets() {
     assert_eq!(
         keys,
         [
+            "auth_time",
             "error",
             "expires_at",
             "expires_in",
@@ -274,7 +275,10 @@ fn json_is_a_stable_object_without_secrets() {
             "profile",
             "refused",
             "scope",
+            "session_expires_at",
+            "session_expires_in",
             "source",
+            "source_file",
             "state",
             "user"
         ]

@@ -422,6 +422,22 @@ impl PendingLogin {
         self.device["user_code"].as_str().unwrap().to_string()
     }
 
+    /// Reads the next stdout line as a new device authorization (a `login` that started
+    /// afresh) and makes it the one `user_code` answers.
+    pub fn next_device(&mut self) -> &Value {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        self.device = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("no new device authorization: {line:?}"));
+        &self.device
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Waits (bounded) for keycard to finish.
     pub fn finish(mut self) -> Run {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -607,4 +623,30 @@ impl Drop for TlsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Makes a FIFO at `path` (a special file keycard must refuse without blocking on it).
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo(3) only reads it.
+    assert_eq!(
+        unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+/// An unsigned JWT (`alg: none`) carrying `claims`, as an ID or refresh token a test
+/// provider hands out; keycard reads such claims without checking a signature.
+pub fn jwt(claims: Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none"}"#),
+        b64(claims.to_string().as_bytes())
+    )
 }

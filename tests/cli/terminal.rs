@@ -14,7 +14,12 @@ fn quote(arg: &str) -> String {
 }
 
 /// Runs keycard inside a pseudo-terminal, typing `input`; stdout and stderr come back merged.
-fn in_terminal(scratch: &Scratch, args: &[&str], envs: &[(&str, &str)], input: &str) -> Run {
+pub(crate) fn in_terminal(
+    scratch: &Scratch,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    input: &str,
+) -> Run {
     let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_keycard"))
         .chain(args.iter().copied())
         .map(quote)

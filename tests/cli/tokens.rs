@@ -425,8 +425,10 @@ fn a_keycard_killed_while_refreshing_does_not_block_the_next() {
     let run = scratch.run(&["token"]);
     run.expect(0);
     assert_eq!(run.stdout, "at-1\n");
+    // A lock left behind would hold the next one for the whole lock wait (75 s); a
+    // minute leaves a slow machine room without letting that pass.
     assert!(
-        started.elapsed() < Duration::from_secs(15),
+        started.elapsed() < Duration::from_secs(60),
         "the killed process's lock held up the next one"
     );
 }
@@ -610,16 +612,42 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
         .run(&["config", "set", "revocation_endpoint", &revoke])
         .expect(0);
 
-    let started = std::time::Instant::now();
+    // The provider answers after 7 s: had logout waited for it, revocation would have
+    // succeeded. The warning proves it gave up at 5 s, with no clock in the assertion.
     let run = scratch.run(&["logout"]);
-    let took = started.elapsed();
     run.expect(0);
     assert!(!scratch.token_file("default").exists());
     run.stderr_has("within 5s");
-    assert!(
-        took < Duration::from_secs(7),
-        "logout waited for the provider's answer: {took:?}"
+}
+
+/// A 403 from userinfo (RFC 6750 `insufficient_scope`, or GitHub's spent rate limit) is
+/// not a refused session: no refresh, nothing recorded, exit 1 naming the scopes.
+fn a_userinfo_403_is_not_a_reason_to_sign_in_again() {
+    let server = FakeServer::start(|req, _| match req.path.as_str() {
+        "/userinfo" => fake::json(
+            403,
+            json!({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest"}),
+        ),
+        other => panic!("unexpected request for {other}"),
+    });
+    let scratch = endpoint_session(&server.url, 3600);
+    scratch.set(
+        "default",
+        "userinfo_endpoint",
+        &format!("{}/userinfo", server.url),
     );
+    let before = std::fs::read(scratch.token_file("default")).unwrap();
+    let run = scratch.run(&["whoami"]);
+    run.expect(1);
+    run.stderr_has("HTTP 403");
+    run.stderr_has("scopes");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(server.requests("/userinfo").len(), 1);
+    assert_eq!(
+        std::fs::read(scratch.token_file("default")).unwrap(),
+        before
+    );
+    scratch.run(&["status"]).expect(0);
 }
 
 crate::tests![
@@ -646,5 +674,6 @@ crate::tests![
     a_refused_client_is_not_a_reason_to_sign_in_again,
     a_temporarily_unavailable_provider_is_trouble_not_a_refusal,
     status_check_json_reports_a_failed_check_in_the_object,
-    logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway
+    logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway,
+    a_userinfo_403_is_not_a_reason_to_sign_in_again
 ];

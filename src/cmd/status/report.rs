@@ -76,20 +76,49 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// `{session_expires_in}`: "6d3h" until the refresh token ends, "0s" once it has;
+    /// empty when the provider did not say.
+    pub(super) fn session_expires_in(&self) -> String {
+        self.session_left()
+            .map(|d| ui::human_duration(d).replace(' ', ""))
+            .unwrap_or_default()
+    }
+
+    fn session_left(&self) -> Option<TimeDelta> {
+        self.tokens.and_then(|t| t.session_left(self.now))
+    }
+
+    /// ", session ends in 6d 3h" beside the access token's time, when known.
+    fn session_note(&self) -> String {
+        match self.session_left() {
+            Some(left) if left > TimeDelta::zero() => {
+                format!(", session ends in {}", ui::human_duration(left))
+            }
+            Some(_) => ", session ended".into(),
+            None => String::new(),
+        }
+    }
+
     pub(super) fn state_line(&self) -> String {
         let line = match (self.session, self.usable_for()) {
-            (SessionState::Valid, Some(left)) => {
-                format!("valid, expires in {}", ui::human_duration(left))
-            }
-            (SessionState::Valid, None) => "valid, no expiry".into(),
-            (SessionState::Refreshable, _) => {
-                "refreshable (access token expired; refreshes on next use)".into()
-            }
+            (SessionState::Valid, Some(left)) => format!(
+                "valid, expires in {}{}",
+                ui::human_duration(left),
+                self.session_note()
+            ),
+            (SessionState::Valid, None) => format!("valid, no expiry{}", self.session_note()),
+            (SessionState::Refreshable, _) => format!(
+                "refreshable (access token expired; refreshes on next use){}",
+                self.session_note()
+            ),
             (SessionState::Expired, _) => match self.tokens.and_then(refusal) {
                 Some((at, reason)) => format!(
                     "expired (the provider refused the session at {}: {reason})",
                     at.format("%Y-%m-%d %H:%M UTC"),
                 ),
+                None if self.tokens.is_some_and(|t| t.session_over(self.now)) => {
+                    "expired (the session ended; sign in again)".into()
+                }
                 None => "expired".into(),
             },
             (SessionState::None, _) => "not signed in".into(),
@@ -143,6 +172,7 @@ impl<'a> Report<'a> {
             "profile": self.name,
             "in_use": self.source.is_some(),
             "source": self.source,
+            "source_file": self.source.and_then(Source::file),
             "state": if error.is_some() { "error" } else { self.session_word() },
             "issuer": self.issuer,
             "user": tokens.map(|t| &t.identity),
@@ -150,6 +180,10 @@ impl<'a> Report<'a> {
             // As far as keycard trusts it (`expiry`): the file's own, unless absurd.
             "expires_at": tokens.and_then(|t| t.trusted_expiry(self.now)),
             "expires_in": self.usable_for().map(|d| d.num_seconds().max(0)),
+            // When the refresh token (the session) ends, if the provider said.
+            "session_expires_at": tokens.and_then(|t| t.refresh_token.as_ref().and(t.session_expires_at)),
+            "session_expires_in": self.session_left().map(|d| d.num_seconds().max(0)),
+            "auth_time": tokens.and_then(|t| t.auth_time),
             // Set when the provider refused the session (state "expired").
             "refused": tokens.and_then(refusal).map(|(at, reason)| serde_json::json!({
                 "at": at,

@@ -14,12 +14,14 @@ enum Piece {
     Profile,
     State,
     ExpiresIn,
+    SessionExpiresIn,
     User,
     Email,
     Issuer,
 }
 
-const PLACEHOLDERS: &str = "{profile} {state} {expires_in} {user} {email} {issuer}";
+const PLACEHOLDERS: &str =
+    "{profile} {state} {expires_in} {session_expires_in} {user} {email} {issuer}";
 
 impl Template {
     /// `{name}` is a placeholder, `{{` and `}}` are literal braces.
@@ -49,6 +51,7 @@ impl Template {
                 "profile" => Piece::Profile,
                 "state" => Piece::State,
                 "expires_in" => Piece::ExpiresIn,
+                "session_expires_in" => Piece::SessionExpiresIn,
                 "user" => Piece::User,
                 "email" => Piece::Email,
                 "issuer" => Piece::Issuer,
@@ -81,6 +84,7 @@ impl Template {
                 Piece::Profile => Cow::Borrowed(r.name),
                 Piece::State => Cow::Borrowed(r.session_word()),
                 Piece::ExpiresIn => Cow::Owned(r.expires_in()),
+                Piece::SessionExpiresIn => Cow::Owned(r.session_expires_in()),
                 Piece::User => one_line(r.user().unwrap_or_default()),
                 Piece::Email => one_line(
                     r.tokens
