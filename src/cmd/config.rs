@@ -417,6 +417,9 @@ fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
         }
         _ => {}
     }
+    // Nothing of a removed profile stays behind but its lock file, which is never
+    // deleted (src/paths.rs).
+    let _ = std::fs::remove_file(env.paths.warned_file(&name));
     let how = match revocation {
         Some(Revocation::Revoked) => "; the provider revoked its tokens",
         Some(Revocation::NotOffered) => {

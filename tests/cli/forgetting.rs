@@ -121,13 +121,24 @@ fn a_refresh_in_flight_cannot_bring_back_a_removed_profiles_tokens() {
     }
     // The refresh holds the lock now. `config remove` must wait for it; without the
     // lock it would delete the file at once, and the refresh would then write it back.
+    let waiting = scratch.path().join("remove-waits");
     let remove = scratch
         .keycard()
         .args(["config", "remove", "p", "--yes", "--no-revoke"])
+        .env("KEYCARD_TEST_LOCK_WAITING", &waiting)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Let the refresh go only once `config remove` is known to wait for the lock: a
+    // remove that never waits (no lock) fails here instead of racing.
+    let started = Instant::now();
+    while !waiting.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "config remove did not wait for the refresh's lock"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     release.store(true, Ordering::SeqCst);
     let refreshed = refresh.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&refreshed.stdout), "at-new\n");
