@@ -130,6 +130,8 @@ fn wait_on(file: File, path: &Path, wait: Duration, what: &str) -> Result<Held> 
         match file.try_lock() {
             Ok(()) => return Ok(Held { _file: file }),
             Err(TryLockError::WouldBlock) if started.elapsed() < wait => {
+                #[cfg(debug_assertions)]
+                tell_a_test_we_wait();
                 std::thread::sleep(RETRY_EVERY);
             }
             Err(TryLockError::WouldBlock) => anyhow::bail!(
@@ -142,6 +144,16 @@ fn wait_on(file: File, path: &Path, wait: Duration, what: &str) -> Result<Held> 
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()));
             }
         }
+    }
+}
+
+/// Test seam, debug builds only: with `KEYCARD_TEST_LOCK_WAITING=FILE`, a keycard that
+/// finds the profile's lock held creates FILE, so a test knows it is waiting (and not
+/// merely slow to start) before it lets the holder go.
+#[cfg(debug_assertions)]
+fn tell_a_test_we_wait() {
+    if let Some(file) = std::env::var_os("KEYCARD_TEST_LOCK_WAITING") {
+        let _ = std::fs::write(file, b"");
     }
 }
 

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::exit::{self, Code};
 use crate::http::Http;
+use crate::identity;
 use crate::oauth::device::Client;
 use crate::oauth::discovery::After;
 use crate::oauth::token::{self, Hint};
@@ -63,10 +64,10 @@ pub fn replaced(
     new: &TokenState,
 ) -> Revocation {
     let wanted = Wanted {
-        refresh: old
-            .refresh_token
-            .as_ref()
-            .filter(|r| new.refresh_token.as_ref() != Some(*r)),
+        refresh: old.refresh_token.as_ref().filter(|r| {
+            new.refresh_token.as_ref() != Some(*r)
+                && !ends_the_new_session(r.expose(), new.refresh_token.as_ref().map(|n| n.expose()))
+        }),
         access: Some(&old.access_token).filter(|a| **a != new.access_token),
     };
     if wanted.refresh.is_none() && wanted.access.is_none() {
@@ -79,6 +80,28 @@ pub fn replaced(
         ));
         Revocation::Failed
     })
+}
+
+/// Whether revoking the replaced refresh token `old` would end the new session too, as
+/// at Keycloak: revoking a refresh token there ends every session of that client for the
+/// user before 26.1 (keycloak/keycloak#35486, fixed by PR #35804 with backports to 24
+/// and 26.0), and since then still ends the token's client session, which a new device
+/// sign-in through the same browser session shares. Keycloak's refresh tokens are JWTs
+/// whose `typ` is `Refresh` or `Offline`; for the same user (`sub`) only the old access
+/// token is revoked. The old refresh token then lives on until its session ends, as it
+/// would have without the sign-in.
+fn ends_the_new_session(old: &str, new: Option<&str>) -> bool {
+    let keycloak_subject = |jwt: &str| {
+        let claims = identity::claims(jwt)?;
+        let typ = claims.get("typ")?.as_str()?;
+        (typ == "Refresh" || typ == "Offline")
+            .then(|| claims.get("sub")?.as_str().map(str::to_owned))
+            .flatten()
+    };
+    match (keycloak_subject(old), new.and_then(keycloak_subject)) {
+        (Some(was), Some(now)) => was == now,
+        _ => false,
+    }
 }
 
 /// Which of a session's tokens to revoke.
@@ -126,5 +149,35 @@ fn revoke(
             let _ = revoke_access();
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("eyJhbGciOiJIUzI1NiJ9.{body}.sig")
+    }
+
+    #[test]
+    fn a_keycloak_session_of_the_same_user_keeps_its_old_refresh_token() {
+        let old = jwt(serde_json::json!({"typ": "Refresh", "sub": "u1", "sid": "s1"}));
+        let same_user = jwt(serde_json::json!({"typ": "Refresh", "sub": "u1", "sid": "s2"}));
+        let offline = jwt(serde_json::json!({"typ": "Offline", "sub": "u1"}));
+        let other_user = jwt(serde_json::json!({"typ": "Refresh", "sub": "u2"}));
+        assert!(ends_the_new_session(&old, Some(&same_user)));
+        assert!(ends_the_new_session(&old, Some(&offline)));
+        assert!(!ends_the_new_session(&old, Some(&other_user)));
+        assert!(!ends_the_new_session(&old, None));
+        // Opaque refresh tokens, or JWTs that are not Keycloak's, are revoked as usual.
+        assert!(!ends_the_new_session("rt-1", Some("rt-2")));
+        let not_keycloak = jwt(serde_json::json!({"sub": "u1"}));
+        assert!(!ends_the_new_session(
+            &not_keycloak,
+            Some(&not_keycloak.replace("sig", "x"))
+        ));
     }
 }

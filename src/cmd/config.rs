@@ -398,7 +398,11 @@ fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
     let _lock = lock::acquire(&env.paths, &name, lock::wait_for(timeout))?;
     // The lock may have been waited for: edit config.toml as it is now.
     let config = Config::load(&env.paths)?;
-    let revocation = match state::inspect(&token_path, name.as_str()) {
+    let found = state::inspect(&token_path, name.as_str());
+    // SPEC: a damaged file is never deleted behind the user's back; like `logout`, it is
+    // left for the user to look at (it may hold a token worth revoking by hand).
+    let keep_damaged = matches!(found, Ok(state::Found::Damaged(_)));
+    let revocation = match found {
         Ok(state::Found::Tokens(stored)) if revoke => {
             Some(revocation::best_effort(env, &config, &name, &stored.tokens))
         }
@@ -411,12 +415,24 @@ fn remove(name: &str, yes: bool, revoke: bool, env: &Env) -> Result<()> {
         }
         Ok(())
     })?;
-    match std::fs::remove_file(&token_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("cannot delete {}", token_path.display()));
+    if keep_damaged {
+        ui::warn(&format!(
+            "the token file {} is damaged, so keycard left it; `rm {}` once you no longer \
+             need it",
+            token_path.display(),
+            hint::shell_word(&token_path.to_string_lossy())
+        ));
+    } else {
+        match std::fs::remove_file(&token_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot delete {}", token_path.display()));
+            }
+            _ => {}
         }
-        _ => {}
     }
+    // Nothing of a removed profile stays behind but its lock file, which is never
+    // deleted (src/paths.rs).
+    let _ = std::fs::remove_file(env.paths.warned_file(&name));
     let how = match revocation {
         Some(Revocation::Revoked) => "; the provider revoked its tokens",
         Some(Revocation::NotOffered) => {

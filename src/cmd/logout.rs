@@ -92,6 +92,8 @@ fn sign_out(env: &Env, config: &Config, name: &ProfileName, revoke: bool) -> Res
     };
 
     std::fs::remove_file(&path).with_context(|| format!("cannot delete {}", path.display()))?;
+    // The record of the last session-end warning belongs to the session just forgotten.
+    let _ = std::fs::remove_file(env.paths.warned_file(name));
     let how = match revocation {
         Revocation::Revoked => "; the provider revoked its tokens",
         Revocation::NotOffered => {

@@ -121,13 +121,24 @@ fn a_refresh_in_flight_cannot_bring_back_a_removed_profiles_tokens() {
     }
     // The refresh holds the lock now. `config remove` must wait for it; without the
     // lock it would delete the file at once, and the refresh would then write it back.
+    let waiting = scratch.path().join("remove-waits");
     let remove = scratch
         .keycard()
         .args(["config", "remove", "p", "--yes", "--no-revoke"])
+        .env("KEYCARD_TEST_LOCK_WAITING", &waiting)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Let the refresh go only once `config remove` is known to wait for the lock: a
+    // remove that never waits (no lock) fails here instead of racing.
+    let started = Instant::now();
+    while !waiting.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "config remove did not wait for the refresh's lock"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     release.store(true, Ordering::SeqCst);
     let refreshed = refresh.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&refreshed.stdout), "at-new\n");
@@ -182,6 +193,28 @@ fn a_failed_revocation_does_not_fail_the_sign_in() {
     assert_eq!(scratch.tokens("p")["refresh_token"], "rt-new");
 }
 
+/// Keycloak ends every session of the client for the user when one of its refresh tokens
+/// is revoked (keycloak/keycloak#35486): a sign-in replacing a Keycloak session of the same
+/// user revokes only the old access token, or it would end itself.
+fn a_keycloak_sign_in_does_not_revoke_the_refresh_token_it_shares_a_user_with() {
+    use base64::Engine;
+    let kc = |sid: &str| {
+        let claims = json!({"typ": "Refresh", "sub": "u1", "sid": sid}).to_string();
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims);
+        format!("eyJhbGciOiJIUzI1NiJ9.{body}.sig")
+    };
+    let (old, new) = (kc("s1"), kc("s2"));
+    let server = {
+        let new = new.clone();
+        provider(200, move |_| new_tokens(&new))
+    };
+    let scratch = session(&server, 3600);
+    scratch.edit_tokens("p", |t| t["refresh_token"] = json!(old));
+    scratch.run(&["login", "--no-browser", "--force"]).expect(0);
+    assert_eq!(scratch.tokens("p")["refresh_token"], json!(new));
+    assert_eq!(revoked(&server), ["at-secret"]);
+}
+
 crate::tests![
     config_remove_revokes_the_tokens_like_logout,
     config_remove_no_revoke_only_forgets,
@@ -190,4 +223,5 @@ crate::tests![
     login_force_revokes_the_session_it_replaces,
     a_login_replacing_an_expired_session_revokes_it_too_but_never_what_it_kept,
     a_failed_revocation_does_not_fail_the_sign_in,
+    a_keycloak_sign_in_does_not_revoke_the_refresh_token_it_shares_a_user_with
 ];

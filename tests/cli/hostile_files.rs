@@ -593,6 +593,20 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
             });
         }
     });
+    // Removing the profile removes it from config.toml and leaves the damaged file, saying
+    // how to delete it.
+    for (what, bytes, scratch) in &damaged {
+        let remove = scratch.run(&["config", "remove", "p", "-y"]);
+        remove.expect(0);
+        remove.stderr_has("is damaged, so keycard left it");
+        remove.stderr_has("rm ");
+        assert!(!scratch.config_toml().contains("[profiles.p]"), "{what}");
+        assert_eq!(
+            &std::fs::read(scratch.token_file("p")).unwrap(),
+            bytes,
+            "{what}: config remove"
+        );
+    }
 }
 
 fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {

@@ -271,11 +271,31 @@ fn a_new_sign_in_gets_its_own_warning_within_the_hour() {
     assert!(after.stderr.contains("1h 59m"), "{}", after.stderr);
 }
 
+/// Signing out or removing the profile takes the record of the last warning with it.
+fn logout_and_config_remove_leave_no_warning_record_behind() {
+    let (_server, scratch) = ending_in_5h();
+    let record = scratch.config_dir().join(".auth-p.warned");
+    run_at(&scratch, TimeDelta::zero(), &["token"]).expect(0);
+    assert!(record.exists());
+    scratch.run(&["logout", "--no-revoke"]).expect(0);
+    assert!(!record.exists());
+
+    let (_server, scratch) = ending_in_5h();
+    let record = scratch.config_dir().join(".auth-p.warned");
+    run_at(&scratch, TimeDelta::zero(), &["token"]).expect(0);
+    assert!(record.exists());
+    scratch
+        .run(&["config", "remove", "p", "--yes", "--no-revoke"])
+        .expect(0);
+    assert!(!record.exists());
+}
+
 crate::tests![
     each_dialect_of_the_session_end_is_recorded_and_shown,
     the_id_tokens_auth_time_is_recorded,
     a_refresh_token_past_its_end_is_expired_and_never_sent,
     the_warning_comes_once_an_hour_and_never_on_stdout,
     a_fifo_in_place_of_the_warning_record_does_not_hang_token,
-    a_new_sign_in_gets_its_own_warning_within_the_hour
+    a_new_sign_in_gets_its_own_warning_within_the_hour,
+    logout_and_config_remove_leave_no_warning_record_behind
 ];
