@@ -177,7 +177,8 @@ fn secrets_are_never_printed_by_config() {
 
 fn remove_deletes_the_profile_and_its_tokens() {
     let scratch = with_profile("work");
-    std::fs::write(scratch.token_file("work"), "{}").unwrap();
+    // A real token file: a damaged one is left in place (hostile_files.rs).
+    signed_in(&scratch, "work", 3600, true);
     scratch.run(&["config", "remove", "work", "-y"]).expect(0);
     assert!(!scratch.token_file("work").exists());
     let toml = scratch.config_toml();
