@@ -343,17 +343,7 @@ fn plain_http_is_refused_except_to_loopback() {
 
 fn the_user_name_comes_from_the_profile() {
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "gh",
-            "--preset",
-            "github",
-            "--client-id",
-            "Iv1.x",
-        ])
-        .expect(0);
+    scratch.add_preset("gh", "github", "Iv1.x", &[]).expect(0);
     assert_eq!(
         scratch.run(&["config", "get", "username"]).expect(0).stdout,
         "x-access-token\n"

@@ -116,7 +116,7 @@ pub fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
 
 /// keycard run through `sh -c 'umask 000; exec keycard "$@"'`.
 #[cfg(unix)]
-fn run_under_umask_000(scratch: &Scratch, args: &[&str]) -> Run {
+fn run_under_umask_000<S: AsRef<std::ffi::OsStr>>(scratch: &Scratch, args: &[S]) -> Run {
     let mut sh = std::process::Command::new(require("sh"));
     clean_env(&mut sh);
     sh.env("KEYCARD_CONFIG_DIR", scratch.config_dir());
@@ -287,23 +287,7 @@ fn logout_all_leaves_files_whose_names_are_not_profiles() {
 fn files_are_private_under_umask_000_for_config_login_and_refresh() {
     let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     let scratch = Scratch::new();
-    let device = format!("{}/device", server.url);
-    let token = format!("{}/token", server.url);
-    run_under_umask_000(
-        &scratch,
-        &[
-            "config",
-            "add",
-            "p",
-            "--client-id",
-            "cli",
-            "--device-authorization-endpoint",
-            &device,
-            "--token-endpoint",
-            &token,
-        ],
-    )
-    .expect(0);
+    run_under_umask_000(&scratch, &endpoint_profile_args("p", &server.url)).expect(0);
     let config = scratch.config_dir().join("config.toml");
     assert_eq!(mode(&scratch.config_dir()), 0o700);
     assert_eq!(mode(&config), 0o600);

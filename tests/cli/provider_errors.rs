@@ -10,19 +10,8 @@ use serde_json::{Value, json};
 /// `config add p --preset PRESET --var ... --client-id cli`, then every URL starting
 /// with `origin` pointed at the scripted server.
 fn preset_profile(scratch: &Scratch, preset: &str, vars: &[&str], origin: &str, server: &str) {
-    let mut args = vec![
-        "config",
-        "add",
-        "p",
-        "--preset",
-        preset,
-        "--client-id",
-        "cli",
-    ];
-    for v in vars {
-        args.extend(["--var", v]);
-    }
-    scratch.run(&args).expect(0);
+    let vars: Vec<&str> = vars.iter().flat_map(|v| ["--var", v]).collect();
+    scratch.add_preset("p", preset, "cli", &vars).expect(0);
     let path = scratch.config_dir().join("config.toml");
     let text = scratch.config_toml();
     assert!(text.contains(origin), "{origin} not in {text}");
@@ -354,17 +343,12 @@ fn google_wrong_client_type_and_missing_secret() {
         });
         let scratch = Scratch::new();
         scratch
-            .run(&[
-                "config",
-                "add",
+            .add_preset(
                 "p",
-                "--preset",
                 "google",
-                "--client-id",
                 "cli.apps.googleusercontent.com",
-                "--client-secret",
-                "s3cret",
-            ])
+                &["--client-secret", "s3cret"],
+            )
             .expect(0);
         let text = scratch.config_toml();
         let text = text
@@ -399,19 +383,17 @@ fn keycloak_client_without_the_device_grant() {
     });
     let scratch = Scratch::new();
     scratch
-        .run(&[
-            "config",
-            "add",
+        .add_preset(
             "p",
-            "--preset",
             "keycloak",
-            "--var",
-            &format!("base={}", server.url),
-            "--var",
-            "realm=acme",
-            "--client-id",
             "cli",
-        ])
+            &[
+                "--var",
+                &format!("base={}", server.url),
+                "--var",
+                "realm=acme",
+            ],
+        )
         .expect(0);
     let line = failed_login(&scratch, 1);
     assert!(
@@ -490,17 +472,12 @@ fn github_whoami_and_status_ask_get_user_on_the_servers_api() {
     });
     let scratch = Scratch::new();
     scratch
-        .run(&[
-            "config",
-            "add",
+        .add_preset(
             "p",
-            "--preset",
             "github",
-            "--var",
-            &format!("base={}", server.url),
-            "--client-id",
             "Iv1.abc",
-        ])
+            &["--var", &format!("base={}", server.url)],
+        )
         .expect(0);
     assert!(
         scratch.config_toml().contains(&format!(

@@ -152,17 +152,7 @@ fn github_preset_form_or_json_errors_with_200_and_no_complete_uri() {
         }
     });
     let scratch = Scratch::new();
-    scratch
-        .run(&[
-            "config",
-            "add",
-            "gh",
-            "--preset",
-            "github",
-            "--client-id",
-            "Iv1.abc",
-        ])
-        .expect(0);
+    scratch.add_preset("gh", "github", "Iv1.abc", &[]).expect(0);
     let toml = scratch.config_toml();
     assert!(
         toml.contains("device_authorization_endpoint = \"https://github.com/login/device/code\"")
@@ -184,17 +174,12 @@ fn github_preset_form_or_json_errors_with_200_and_no_complete_uri() {
 
     // GitHub Enterprise Server: the same preset with its own URL.
     scratch
-        .run(&[
-            "config",
-            "add",
+        .add_preset(
             "ghes",
-            "--preset",
             "github",
-            "--var",
-            "base=https://ghe.example.com/",
-            "--client-id",
             "Iv1.def",
-        ])
+            &["--var", "base=https://ghe.example.com/"],
+        )
         .expect(0);
     assert!(
         scratch
@@ -223,29 +208,11 @@ fn google_preset_verification_url_428_pending_and_a_required_secret() {
         ),
     });
     let scratch = Scratch::new();
-    let no_secret = scratch.run(&[
-        "config",
-        "add",
-        "g",
-        "--preset",
-        "google",
-        "--client-id",
-        "123.apps",
-    ]);
+    let no_secret = scratch.add_preset("g", "google", "123.apps", &[]);
     no_secret.expect(2);
     no_secret.stderr_has("--client-secret");
     scratch
-        .run(&[
-            "config",
-            "add",
-            "g",
-            "--preset",
-            "google",
-            "--client-id",
-            "123.apps",
-            "--client-secret",
-            "GOCSPX-x",
-        ])
+        .add_preset("g", "google", "123.apps", &["--client-secret", "GOCSPX-x"])
         .expect(0);
     rehost(&scratch, "https://oauth2.googleapis.com", &server.url);
     let run = scratch.run(&["login", "--json"]);
@@ -294,29 +261,16 @@ fn microsoft_preset_tenant_message_and_numbers_as_strings() {
         ),
     });
     let scratch = Scratch::new();
-    let missing = scratch.run(&[
-        "config",
-        "add",
-        "ms",
-        "--preset",
-        "microsoft",
-        "--client-id",
-        "x",
-    ]);
+    let missing = scratch.add_preset("ms", "microsoft", "x", &[]);
     missing.expect(2);
     missing.stderr_has("--var tenant=");
     scratch
-        .run(&[
-            "config",
-            "add",
+        .add_preset(
             "ms",
-            "--preset",
             "microsoft",
-            "--var",
-            "tenant=contoso.onmicrosoft.com",
-            "--client-id",
             "04b07795",
-        ])
+            &["--var", "tenant=contoso.onmicrosoft.com"],
+        )
         .expect(0);
     rehost(&scratch, "https://login.microsoftonline.com", &server.url);
     let run = scratch.run(&["login", "--json"]);
@@ -358,17 +312,7 @@ fn auth0_preset_audience_and_403_pending() {
     });
     let scratch = Scratch::new();
     scratch
-        .run(&[
-            "config",
-            "add",
-            "a0",
-            "--preset",
-            "auth0",
-            "--var",
-            "domain=acme.auth0.com",
-            "--client-id",
-            "abc",
-        ])
+        .add_preset("a0", "auth0", "abc", &["--var", "domain=acme.auth0.com"])
         .expect(0);
     scratch
         .run(&["config", "set", "audience", "https://api.example.com"])
@@ -403,17 +347,7 @@ fn okta_preset_default_authorization_server() {
     });
     let scratch = Scratch::new();
     scratch
-        .run(&[
-            "config",
-            "add",
-            "okta",
-            "--preset",
-            "okta",
-            "--var",
-            "domain=acme.okta.com",
-            "--client-id",
-            "0oa1",
-        ])
+        .add_preset("okta", "okta", "0oa1", &["--var", "domain=acme.okta.com"])
         .expect(0);
     rehost(&scratch, "https://acme.okta.com", &server.url);
     scratch.run(&["login"]).expect(0);
@@ -455,19 +389,17 @@ fn keycloak_preset_discovers_from_an_issuer_with_a_path_and_short_tokens_stay_va
     });
     let scratch = Scratch::new();
     scratch
-        .run(&[
-            "config",
-            "add",
+        .add_preset(
             "kc",
-            "--preset",
             "keycloak",
-            "--var",
-            &format!("base={}/", server.url),
-            "--var",
-            "realm=acme",
-            "--client-id",
             "cli",
-        ])
+            &[
+                "--var",
+                &format!("base={}/", server.url),
+                "--var",
+                "realm=acme",
+            ],
+        )
         .expect(0);
     scratch.run(&["login"]).expect(0);
     assert_eq!(
@@ -516,15 +448,7 @@ fn presets_are_listed_and_bad_ones_refused() {
     assert_eq!(okta["vars"][0]["name"], "domain");
     assert_eq!(okta["vars"][1]["default"], "default");
 
-    let unknown = scratch.run(&[
-        "config",
-        "add",
-        "x",
-        "--preset",
-        "gitlab",
-        "--client-id",
-        "c",
-    ]);
+    let unknown = scratch.add_preset("x", "gitlab", "c", &[]);
     unknown.expect(2);
     assert!(
         unknown.stderr.contains("gitlab") && unknown.stderr.contains("github, google"),
@@ -542,34 +466,20 @@ fn presets_are_listed_and_bad_ones_refused() {
     ]);
     no_client.expect(2);
     no_client.stderr_has("--client-id");
-    let stray = scratch.run(&[
-        "config",
-        "add",
+    let stray = scratch.add_preset(
         "x",
-        "--preset",
         "okta",
-        "--var",
-        "domain=a.okta.com",
-        "--var",
-        "tenant=x",
-        "--client-id",
         "c",
-    ]);
+        &["--var", "domain=a.okta.com", "--var", "tenant=x"],
+    );
     stray.expect(2);
     stray.stderr_has("'tenant'");
-    let plain_http = scratch.run(&[
-        "config",
-        "add",
+    let plain_http = scratch.add_preset(
         "x",
-        "--preset",
         "keycloak",
-        "--var",
-        "base=http://sso.example.com",
-        "--var",
-        "realm=r",
-        "--client-id",
         "c",
-    ]);
+        &["--var", "base=http://sso.example.com", "--var", "realm=r"],
+    );
     plain_http.expect(2);
     let var_without_preset =
         scratch.run(&["config", "add", "x", "--var", "a=b", "--client-id", "c"]);

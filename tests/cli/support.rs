@@ -7,7 +7,7 @@ pub use crate::harness::{require, skip};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,11 @@ impl Scratch {
 
     /// `keycard config add NAME --issuer ISSUER --client-id CLIENT`, which must succeed.
     pub fn add_profile(&self, name: &str, issuer: &str, client_id: &str) {
+        self.try_add_profile(name, issuer, client_id).expect(0);
+    }
+
+    /// `keycard config add NAME --issuer ISSUER --client-id CLIENT`, whatever it answers.
+    pub fn try_add_profile(&self, name: &str, issuer: &str, client_id: &str) -> Run {
         self.run(&[
             "config",
             "add",
@@ -67,25 +72,29 @@ impl Scratch {
             "--client-id",
             client_id,
         ])
-        .expect(0);
+    }
+
+    /// `keycard config add NAME --preset PRESET --client-id CLIENT EXTRA...` (`--var`,
+    /// `--client-secret`, ...), whatever it answers.
+    pub fn add_preset(&self, name: &str, preset: &str, client_id: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "config",
+            "add",
+            name,
+            "--preset",
+            preset,
+            "--client-id",
+            client_id,
+        ];
+        args.extend(extra);
+        self.run(&args)
     }
 
     /// A profile whose explicit endpoints are `BASE/device` and `BASE/token` (no discovery).
     pub fn add_endpoint_profile(&self, name: &str, base: &str) {
-        let device = format!("{base}/device");
-        let token = format!("{base}/token");
-        self.run(&[
-            "config",
-            "add",
-            name,
-            "--client-id",
-            "cli",
-            "--device-authorization-endpoint",
-            &device,
-            "--token-endpoint",
-            &token,
-        ])
-        .expect(0);
+        let args = endpoint_profile_args(name, base);
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .expect(0);
     }
 
     /// `keycard --profile PROFILE config set KEY VALUE`, which must succeed.
@@ -128,6 +137,24 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// `config add NAME --client-id cli` with the explicit endpoints `BASE/device` and
+/// `BASE/token` (no discovery).
+pub fn endpoint_profile_args(name: &str, base: &str) -> Vec<String> {
+    [
+        "config",
+        "add",
+        name,
+        "--client-id",
+        "cli",
+        "--device-authorization-endpoint",
+        &format!("{base}/device"),
+        "--token-endpoint",
+        &format!("{base}/token"),
+    ]
+    .map(str::to_string)
+    .to_vec()
 }
 
 /// The keycard binary with nothing inherited that could change its behaviour.
@@ -392,20 +419,13 @@ pub fn act_as_user(issuer: &str, user_code: &str, login: &str, deny: bool) {
 pub struct PendingLogin {
     pub child: Child,
     pub device: Value,
-    stdout: BufReader<std::process::ChildStdout>,
+    stdout: BufReader<ChildStdout>,
 }
 
 impl PendingLogin {
     pub fn start(mut cmd: Command) -> PendingLogin {
-        let mut child = cmd
-            .args(["--json", "--no-browser"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
+        let (mut child, stdout, line) = spawn_reading_a_line(cmd.args(["--json", "--no-browser"]));
+        let line = line.unwrap();
         let device = serde_json::from_str(&line).unwrap_or_else(|_| {
             let mut err = String::new();
             let _ = child.stderr.take().unwrap().read_to_string(&mut err);
@@ -560,7 +580,7 @@ pub struct TlsServer {
     child: Child,
     pub port: u16,
     /// What the handler prints, after the port line.
-    pub stdout: BufReader<std::process::ChildStdout>,
+    pub stdout: BufReader<ChildStdout>,
 }
 
 impl TlsServer {
@@ -577,19 +597,15 @@ impl TlsServer {
              print(s.server_address[1], flush=True)\n\
              s.serve_forever()\n"
         );
-        let mut child = Command::new(require("python3"))
-            .args(["-c", &script])
-            .arg(cert)
-            .arg(key)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let _ = stdout.read_line(&mut line);
+        let (mut child, stdout, line) = spawn_reading_a_line(
+            Command::new(require("python3"))
+                .args(["-c", &script])
+                .arg(cert)
+                .arg(key)
+                .args(args)
+                .stdin(Stdio::null()),
+        );
+        let line = line.unwrap_or_default();
         let Ok(port) = line.trim().parse() else {
             let _ = child.kill();
             let mut err = String::new();
@@ -623,6 +639,21 @@ impl Drop for TlsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns `cmd` with its stdout and stderr piped and reads the first line it prints.
+fn spawn_reading_a_line(
+    cmd: &mut Command,
+) -> (Child, BufReader<ChildStdout>, std::io::Result<String>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let read = stdout.read_line(&mut line).map(|_| line);
+    (child, stdout, read)
 }
 
 /// Makes a FIFO at `path` (a special file keycard must refuse without blocking on it).
