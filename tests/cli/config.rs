@@ -25,15 +25,7 @@ fn add_creates_a_private_config_and_makes_the_first_profile_active() {
         scratch.config_toml().contains("active = \"work\""),
         "a second add keeps the active one"
     );
-    let dup = scratch.run(&[
-        "config",
-        "add",
-        "home",
-        "--issuer",
-        ISSUER,
-        "--client-id",
-        "x",
-    ]);
+    let dup = scratch.try_add_profile("home", ISSUER, "x");
     dup.expect(2);
     dup.stderr_has("already exists");
 }
@@ -292,13 +284,8 @@ fn login_without_a_profile_says_how_to_add_one() {
     let scratch = Scratch::new();
     let run = scratch.run(&["login"]);
     run.expect(3);
-    assert!(
-        run.stderr
-            .contains("keycard config add default --preset PRESET")
-            && run.stderr.contains("keycard config presets"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config add default --preset PRESET")
+        .stderr_has("keycard config presets");
 }
 
 /// The "no profile" error: one exit code (3) and one message from every command.
@@ -329,15 +316,7 @@ fn a_missing_profile_is_exit_3_from_every_command() {
 
 fn an_issuer_that_is_not_a_url_says_what_one_looks_like() {
     let scratch = Scratch::new();
-    let run = scratch.run(&[
-        "config",
-        "add",
-        "w",
-        "--issuer",
-        "notaurl",
-        "--client-id",
-        "x",
-    ]);
+    let run = scratch.try_add_profile("w", "notaurl", "x");
     run.expect(2);
     assert!(
         run.stderr
@@ -355,15 +334,7 @@ fn an_issuer_that_is_not_a_url_says_what_one_looks_like() {
 
 fn plain_http_issuers_are_refused_except_loopback() {
     let scratch = Scratch::new();
-    let run = scratch.run(&[
-        "config",
-        "add",
-        "w",
-        "--issuer",
-        "http://id.example.com",
-        "--client-id",
-        "x",
-    ]);
+    let run = scratch.try_add_profile("w", "http://id.example.com", "x");
     run.expect(2);
     run.stderr_has("https://");
     scratch.add_profile("w", "http://127.0.0.1:9", "x");

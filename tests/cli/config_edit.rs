@@ -93,12 +93,7 @@ if [ "$n" = 0 ]; then printf 'timeout = 0\n' >> "$1"; else sed -i 's/^timeout = 
     let line = before.lines().count() + 1;
     let run = edit_with(&scratch, &script, "y\n");
     run.expect(0);
-    assert!(
-        run.stdout
-            .contains(&format!("line {line}, column 11: profiles.work.timeout")),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("line {line}, column 11: profiles.work.timeout"));
     assert!(run.stdout.contains("Edit again? [y/N]"), "{}", run.stdout);
     assert!(scratch.config_toml().contains("timeout = 20"));
 
@@ -108,11 +103,7 @@ if [ "$n" = 0 ]; then printf 'timeout = 0\n' >> "$1"; else sed -i 's/^timeout = 
     let run = edit_with(&scratch, &script, "n\n");
     run.expect(1);
     assert_eq!(scratch.config_toml(), now);
-    assert!(
-        run.stdout.contains("your edit is kept in"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("your edit is kept in");
     let kept = leftovers(&scratch);
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(mode(&scratch.config_dir().join(&kept[0])), 0o600);
@@ -152,11 +143,7 @@ fn an_editor_that_fails_changes_nothing() {
     );
     let run = edit_with(&scratch, &script, "");
     run.expect(1);
-    assert!(
-        run.stdout.contains("exited with status 3"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("exited with status 3");
     assert_eq!(scratch.config_toml(), before);
     assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 }
@@ -173,11 +160,7 @@ fn a_config_changed_during_the_edit_is_not_overwritten() {
     );
     let run = edit_with(&scratch, &script, "");
     run.expect(1);
-    assert!(
-        run.stdout.contains("changed while you were editing"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("changed while you were editing");
     let now = scratch.config_toml();
     assert!(
         now.contains("meanwhile") && now.contains("cli-123"),

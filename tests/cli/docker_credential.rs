@@ -32,14 +32,7 @@ fn helper(scratch: &Scratch, args: &[&str], env: &[(&str, &str)], input: &str) -
 
 fn registry_profile(scratch: &Scratch) {
     scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&[
-            "config",
-            "set",
-            "hosts",
-            "registry.example.com:5000 Index.Docker.io",
-        ])
-        .expect(0);
+    scratch.set("prod", "hosts", "registry.example.com:5000 Index.Docker.io");
 }
 
 fn get_answers_for_listed_registries_only() {
@@ -94,16 +87,7 @@ fn list_names_hosts_of_signed_in_profiles_without_secrets() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
     scratch.add_profile("idle", "https://id.example.com", "cli");
-    scratch
-        .run(&[
-            "--profile",
-            "idle",
-            "config",
-            "set",
-            "hosts",
-            "idle.example.com",
-        ])
-        .expect(0);
+    scratch.set("idle", "hosts", "idle.example.com");
     signed_in(&scratch, "prod", 3600, true);
 
     let run = helper(&scratch, &["list"], &[], "");
@@ -119,16 +103,7 @@ fn list_names_hosts_of_signed_in_profiles_without_secrets() {
 
     // A host two profiles list is one `get` refuses: list leaves it out.
     scratch.add_profile("dup", "https://id.example.com", "cli");
-    scratch
-        .run(&[
-            "--profile",
-            "dup",
-            "config",
-            "set",
-            "hosts",
-            "index.docker.io",
-        ])
-        .expect(0);
+    scratch.set("dup", "hosts", "index.docker.io");
     signed_in(&scratch, "dup", 3600, true);
     let run = helper(&scratch, &["list"], &[], "");
     assert_eq!(

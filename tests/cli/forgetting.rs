@@ -162,11 +162,7 @@ fn login_force_revokes_the_session_it_replaces() {
     run.expect(0);
     assert_eq!(scratch.tokens("p")["refresh_token"], "rt-new");
     assert_eq!(revoked(&server), ["rt-secret", "at-secret"]);
-    assert!(
-        run.stderr.contains("replaced was revoked"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("replaced was revoked");
 }
 
 fn a_login_replacing_an_expired_session_revokes_it_too_but_never_what_it_kept() {
@@ -185,11 +181,7 @@ fn a_failed_revocation_does_not_fail_the_sign_in() {
     let scratch = session(&server, 3600);
     let run = scratch.run(&["login", "--no-browser", "--force"]);
     run.expect(0);
-    assert!(
-        run.stderr.contains("could not revoke the session"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("could not revoke the session");
     assert_eq!(scratch.tokens("p")["refresh_token"], "rt-new");
 }
 

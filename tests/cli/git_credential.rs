@@ -222,14 +222,7 @@ fn a_listed_host_without_a_session_fails_naming_the_login_command() {
 fn only_the_profile_listing_a_host_ever_answers_for_it() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "cli");
-    scratch
-        .run(&[
-            "config",
-            "set",
-            "hosts",
-            "git.prod.test registry.prod.test:5000",
-        ])
-        .expect(0);
+    scratch.set("prod", "hosts", "git.prod.test registry.prod.test:5000");
     scratch.add_profile("other", "https://id.example.com", "cli");
     signed_in(&scratch, "prod", 3600, true);
     signed_in(&scratch, "other", 3600, true);
@@ -285,16 +278,7 @@ fn two_profiles_listing_one_host_is_an_error_naming_both() {
     let scratch = Scratch::new();
     for name in ["alpha", "beta"] {
         scratch.add_profile(name, "https://id.example.com", "cli");
-        scratch
-            .run(&[
-                "--profile",
-                name,
-                "config",
-                "set",
-                "hosts",
-                "git.example.com",
-            ])
-            .expect(0);
+        scratch.set(name, "hosts", "git.example.com");
         signed_in(&scratch, name, 3600, true);
     }
     let run = get(&scratch, "git.example.com");

@@ -103,13 +103,9 @@ fn html_discovery_page_is_reported_with_url_and_status() {
     scratch.add_profile("p", &server.url, "cli");
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains("HTML page")
-            && run.stderr.contains(&server.url)
-            && run.stderr.contains("200"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("HTML page")
+        .stderr_has(&server.url)
+        .stderr_has("200");
     assert!(
         !run.stderr.contains("Bad gateway"),
         "the page itself is not echoed: {}",
@@ -183,12 +179,8 @@ fn an_error_description_with_http_200_ends_the_flow_and_is_shown() {
     let scratch = profile_on(&server);
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(
-        run.stderr.contains("incorrect_client_credentials")
-            && run.stderr.contains("passed are incorrect"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("incorrect_client_credentials")
+        .stderr_has("passed are incorrect");
     assert_eq!(server.requests("/token").len(), 1);
 }
 

@@ -65,11 +65,7 @@ fn the_nearest_file_picks_the_profile_below_flag_and_env() {
     );
     let list = run_in(&scratch, &deeper, &["config", "list"], &[]);
     assert!(list.stdout.contains("* c"), "{}", list.stdout);
-    assert!(
-        list.stderr.contains(&sub_file.display().to_string()),
-        "{}",
-        list.stderr
-    );
+    list.stderr_has(&sub_file.display().to_string());
     let list = run_in(&scratch, &deeper, &["config", "list", "--json"], &[]);
     let row = list
         .json()
@@ -135,11 +131,7 @@ fn a_fifo_a_directory_or_another_users_file_is_refused_without_hanging() {
         std::os::unix::fs::chown(&file, Some(4242), None).unwrap();
         let run = run_in(&scratch, &deeper, &["status"], &[]);
         run.expect(1);
-        assert!(
-            run.stderr.contains("belongs to another user"),
-            "{}",
-            run.stderr
-        );
+        run.stderr_has("belongs to another user");
     }
 }
 
@@ -165,11 +157,7 @@ fn config_use_here_writes_the_file_0644_and_refuses_unknown_names() {
     let file = deeper.join(".keycard-profile");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "c\n");
     assert_eq!(mode(&file), 0o644);
-    assert!(
-        run.stderr.contains(&file.display().to_string()),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&file.display().to_string());
     assert!(
         scratch.config_toml().contains("active = \"a\""),
         "config.toml is untouched"
@@ -193,16 +181,7 @@ fn config_use_here_writes_the_file_0644_and_refuses_unknown_names() {
 
 fn credential_helpers_answer_by_hosts_whatever_the_file_says() {
     let (scratch, deeper) = setup();
-    scratch
-        .run(&[
-            "--profile",
-            "a",
-            "config",
-            "set",
-            "hosts",
-            "git.example.com",
-        ])
-        .expect(0);
+    scratch.set("a", "hosts", "git.example.com");
     signed_in(&scratch, "a", 3600, true);
     signed_in(&scratch, "b", 3600, true);
     scratch.edit_tokens("b", |t| t["access_token"] = "token-of-b".into());
@@ -212,11 +191,7 @@ fn credential_helpers_answer_by_hosts_whatever_the_file_says() {
     git.current_dir(&deeper).args(["git-credential", "get"]);
     let answer = run_with_input(git, "protocol=https\nhost=git.example.com\n\n");
     answer.expect(0);
-    assert!(
-        answer.stdout.contains("password=at-secret"),
-        "{}",
-        answer.stdout
-    );
+    answer.stdout_has("password=at-secret");
 
     let mut docker = scratch.keycard();
     docker

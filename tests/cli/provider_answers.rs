@@ -30,11 +30,7 @@ fn a_token_type_other_than_bearer_is_refused_at_login_and_refresh() {
         scratch.add_endpoint_profile("p", &server.url);
         let run = scratch.run(&["login", "--no-browser"]);
         run.expect(1);
-        assert!(
-            run.stderr.contains("which keycard cannot use"),
-            "{}",
-            run.stderr
-        );
+        run.stderr_has("which keycard cannot use");
         assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
         assert!(
             !scratch.token_file("p").exists(),

@@ -219,11 +219,7 @@ fn a_link_that_is_not_https_is_refused_before_anything_is_shown() {
             !run.stderr.contains('\u{2588}') && !run.stderr.contains('\u{2580}'),
             "{link}: a QR code was drawn"
         );
-        assert!(
-            run.stderr.contains("will not show or open"),
-            "{}",
-            run.stderr
-        );
+        run.stderr_has("will not show or open");
         assert!(
             server.requests("/token").is_empty(),
             "{link}: polled anyway"

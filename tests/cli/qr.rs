@@ -60,13 +60,10 @@ fn no_blocks(text: &str) -> bool {
     !text.contains(['█', '▀', '▄'])
 }
 
-fn the_qr_code_decodes_to_the_providers_complete_link() {
-    let provider = Provider::shared();
-    let scratch = Scratch::new();
-    provider.add_profile(&scratch, "p");
-
-    // --json and --no-browser (start_login adds both): the code goes to stderr only.
-    let pending = scratch.start_login(&["--profile", "p", "--qr"]);
+/// Signs in as alice with `login ARGS` (which must succeed); returns the complete link the
+/// provider issued and the finished run.
+fn sign_in(provider: &Provider, scratch: &Scratch, args: &[&str]) -> (String, Run) {
+    let pending = scratch.start_login(args);
     let link = pending.device["verification_uri_complete"]
         .as_str()
         .unwrap()
@@ -74,6 +71,16 @@ fn the_qr_code_decodes_to_the_providers_complete_link() {
     act_as_user(&provider.issuer, &pending.user_code(), "alice", false);
     let run = pending.finish();
     run.expect(0);
+    (link, run)
+}
+
+fn the_qr_code_decodes_to_the_providers_complete_link() {
+    let provider = Provider::shared();
+    let scratch = Scratch::new();
+    provider.add_profile(&scratch, "p");
+
+    // --json and --no-browser (start_login adds both): the code goes to stderr only.
+    let (link, run) = sign_in(provider, &scratch, &["--profile", "p", "--qr"]);
     assert_eq!(decode(&run.stderr), link);
     assert!(no_blocks(&run.stdout), "{}", run.stdout);
     assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
@@ -85,20 +92,13 @@ fn the_qr_code_decodes_to_the_providers_complete_link() {
     assert!(!run.stderr.contains('\x1b'), "no colour under NO_COLOR");
 
     // With colour, every line is pinned to light glyphs on a dark background.
-    let pending = scratch.start_login(&["--profile", "p", "--qr", "--force", "--color", "always"]);
-    let link = pending.device["verification_uri_complete"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    act_as_user(&provider.issuer, &pending.user_code(), "alice", false);
-    let run = pending.finish();
-    run.expect(0);
-    assert_eq!(decode(&run.stderr), link);
-    assert!(
-        run.stderr.contains("\x1b[38;5;231;48;5;16m█"),
-        "{}",
-        run.stderr
+    let (link, run) = sign_in(
+        provider,
+        &scratch,
+        &["--profile", "p", "--qr", "--force", "--color", "always"],
     );
+    assert_eq!(decode(&run.stderr), link);
+    run.stderr_has("\x1b[38;5;231;48;5;16m█");
 
     // Without --qr, no code.
     let pending = scratch.start_login(&["--profile", "p", "--force"]);

@@ -75,12 +75,7 @@ fn a_secret_given_as_an_argument_draws_a_warning_with_the_way_out() {
         "s3cr3t-arg",
     ]);
     run.expect(0);
-    assert!(
-        run.stderr
-            .contains("keycard config set --profile p client_secret -"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("keycard config set --profile p client_secret -");
     assert!(!run.stderr.contains("s3cr3t-arg"), "{}", run.stderr);
 }
 

@@ -238,12 +238,9 @@ fn verbose_redacts_form_encoded_answers_and_basic_and_bearer_headers() {
             refresh.stderr
         );
     }
-    assert!(
-        refresh.stderr.contains("Authorization: Basic [redacted]")
-            && refresh.stderr.contains("\"token_type\":\"bearer\""),
-        "{}",
-        refresh.stderr
-    );
+    refresh
+        .stderr_has("Authorization: Basic [redacted]")
+        .stderr_has("\"token_type\":\"bearer\"");
 
     let whoami = scratch.run(&["-v", "whoami"]);
     whoami.expect(0);

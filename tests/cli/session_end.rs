@@ -91,11 +91,7 @@ fn each_dialect_of_the_session_end_is_recorded_and_shown() {
         );
         match end {
             Some(d) if d == TimeDelta::minutes(30) => {
-                assert!(
-                    human.stdout.contains("session ends in 29m"),
-                    "{}",
-                    human.stdout
-                );
+                human.stdout_has("session ends in 29m");
                 assert_eq!(format.stdout.trim(), "[29m]");
                 assert_eq!(json["session_expires_in"], 29 * 60);
             }
@@ -156,20 +152,12 @@ fn a_refresh_token_past_its_end_is_expired_and_never_sent() {
     status.expect(3);
     assert_eq!(status.json()["state"], "expired");
     let human = run_at(&scratch, TimeDelta::zero(), &["status"]);
-    assert!(
-        human.stdout.contains("the session ended"),
-        "{}",
-        human.stdout
-    );
+    human.stdout_has("the session ended");
     let short = run_at(&scratch, TimeDelta::zero(), &["status", "--short"]);
     assert_eq!(short.stdout.trim(), "p:expired");
     let token = run_at(&scratch, TimeDelta::zero(), &["token"]);
     token.expect(3);
-    assert!(
-        token.stderr.contains("keycard login --profile p"),
-        "{}",
-        token.stderr
-    );
+    token.stderr_has("keycard login --profile p");
     assert!(token.stdout.is_empty());
     assert!(
         server.requests("/token").is_empty(),

@@ -152,17 +152,8 @@ fn readable_session(server: &FakeServer, owner: u32) -> Scratch {
 fn refused_as_theirs(run: &Run, path: &Path) {
     run.expect(1);
     one_line_error(run, &format!("{} belongs to ", path.display()));
-    assert!(
-        run.stderr.contains(&format!("uid {OTHER_UID}")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains(&format!("chown nobody {}", path.display())),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("uid {OTHER_UID}"));
+    run.stderr_has(&format!("chown nobody {}", path.display()));
 }
 
 fn files_of_another_user_are_refused_naming_the_owner_and_the_chown() {

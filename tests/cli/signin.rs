@@ -62,22 +62,14 @@ fn a_second_login_shows_the_same_code_and_ends_as_the_first() {
     let second = second.finish();
     first.expect(0);
     second.expect(0);
-    assert!(
-        second.stderr.contains("already waiting"),
-        "{}",
-        second.stderr
-    );
+    second.stderr_has("already waiting");
     assert!(
         second.stderr.contains('▀') && !first.stderr.contains('▀'),
         "--qr draws the joined code: {}",
         second.stderr
     );
     assert!(second.stdout.contains("\"signed_in\""), "{}", second.stdout);
-    assert!(
-        second.stdout.contains("alice@example.test"),
-        "{}",
-        second.stdout
-    );
+    second.stdout_has("alice@example.test");
     assert_eq!(device_requests(&provider), 2);
     // The published file holds no device code, and is private.
     let published = scratch.config_dir().join(".auth-p.signin.json");
@@ -122,11 +114,7 @@ fn second_starts_afresh_when_the_first(stop: impl FnOnce(PendingLogin)) -> (Prov
     act_as_user(&provider.issuer, &fresh, "bob", false);
     let second = second.finish();
     second.expect(0);
-    assert!(
-        second.stderr.contains("starting a new one"),
-        "{}",
-        second.stderr
-    );
+    second.stderr_has("starting a new one");
     (provider, scratch)
 }
 

@@ -64,12 +64,8 @@ fn damaged_token_file_names_the_file_and_the_fix() {
     std::fs::write(scratch.token_file("default"), "{\"access_tok").unwrap();
     let run = scratch.run(&["status"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("auth-default.json")
-            && run.stderr.contains("keycard login --profile default"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("auth-default.json")
+        .stderr_has("keycard login --profile default");
     assert_eq!(
         std::fs::read_to_string(scratch.token_file("default")).unwrap(),
         "{\"access_tok"
@@ -371,12 +367,8 @@ fn all_explains_a_broken_token_file_without_hiding_the_others() {
     let run = scratch.run(&["status", "--all"]);
     run.expect(0);
     run.stdout_has("error");
-    assert!(
-        run.stderr.contains("auth-staging.json")
-            && run.stderr.contains("keycard login --profile staging"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("auth-staging.json")
+        .stderr_has("keycard login --profile staging");
     let run = scratch.run(&["status", "--all", "--json"]);
     run.expect(0);
     let rows = run.json();

@@ -121,11 +121,17 @@ fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     assert_eq!(mode(&scratch.token_file("p")), 0o600);
 
     // The stored (rotated) refresh token works for the next refresh.
+    the_next_refresh_works(&scratch, &provider, 2);
+}
+
+/// Expires `p`'s access token and asks for one: it is the refresh number `nth` the
+/// provider saw, and the new token works there.
+fn the_next_refresh_works(scratch: &Scratch, provider: &Provider, nth: u64) {
     scratch.expire_in("p", -60);
-    let again = scratch.run(&["--profile", "p", "token"]);
-    again.expect(0);
-    assert_eq!(provider.token_requests("refresh_token"), 2);
-    assert_eq!(provider.userinfo(again.stdout.trim_end()).0, 200);
+    let next = scratch.run(&["--profile", "p", "token"]);
+    next.expect(0);
+    assert_eq!(provider.token_requests("refresh_token"), nth);
+    assert_eq!(provider.userinfo(next.stdout.trim_end()).0, 200);
 }
 
 /// Keycloak's five-minute tokens: used for the first half of their life, refreshed in the
@@ -199,11 +205,7 @@ fn sixteen_processes_at_once_cause_one_refresh() {
     assert_eq!(scratch.tokens("p")["access_token"], token);
 
     // The session survived: the next refresh works too.
-    scratch.expire_in("p", -60);
-    let next = scratch.run(&["--profile", "p", "token"]);
-    next.expect(0);
-    assert_eq!(provider.token_requests("refresh_token"), 2);
-    assert_eq!(provider.userinfo(next.stdout.trim_end()).0, 200);
+    the_next_refresh_works(&scratch, &provider, 2);
 }
 
 fn a_refused_refresh_exits_3_and_keeps_the_tokens() {

@@ -76,12 +76,7 @@ fn a_provider_that_drips_its_answer_is_cut_off_by_the_timeout() {
             "{:?}",
             started.elapsed()
         );
-        assert!(
-            run.stderr
-                .contains("did not answer within 2s (the profile's `timeout`)"),
-            "{}",
-            run.stderr
-        );
+        run.stderr_has("did not answer within 2s (the profile's `timeout`)");
     }
 }
 
@@ -104,26 +99,18 @@ fn non_json_answers_name_url_status_and_content_type() {
     scratch.add_endpoint_profile("p", &server.url);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains(&format!("{}/token", server.url))
-            && run.stderr.contains("HTTP 200")
-            && run.stderr.contains("text/plain")
-            && run.stderr.contains("not JSON"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("{}/token", server.url))
+        .stderr_has("HTTP 200")
+        .stderr_has("text/plain")
+        .stderr_has("not JSON");
     let html = FakeServer::start(|_, _| fake::html(502));
     let scratch = Scratch::new();
     scratch.add_endpoint_profile("p", &html.url);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains("HTML page")
-            && run.stderr.contains("text/html")
-            && run.stderr.contains("502"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("HTML page")
+        .stderr_has("text/html")
+        .stderr_has("502");
 }
 
 fn same_origin_redirects_are_followed() {
