@@ -49,6 +49,29 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// Runs each of `commands` in `scratch`: each must exit `code` with one error line naming
+/// `needle` and leave every file as `before` has it (`context` says which case failed).
+/// Returns the runs, for what a caller checks besides.
+fn refused_leaving_files_alone(
+    scratch: &Scratch,
+    before: &[(PathBuf, Vec<u8>)],
+    commands: &[&[&str]],
+    code: i32,
+    needle: &str,
+    context: &str,
+) -> Vec<Run> {
+    commands
+        .iter()
+        .map(|args| {
+            let run = scratch.run(args);
+            run.expect(code);
+            one_line_error(&run, needle);
+            assert_eq!(snapshot(scratch.path()), before, "{context}: {args:?}");
+            run
+        })
+        .collect()
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -207,46 +230,51 @@ fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
         std::fs::create_dir_all(scratch.config_dir()).unwrap();
         std::fs::write(scratch.config_dir().join("config.toml"), text).unwrap();
         let before = snapshot(scratch.path());
-        for args in [
-            vec!["status"],
-            vec!["token"],
-            vec!["whoami"],
-            vec!["logout"],
-            vec![
-                "login",
-                "--issuer",
-                "https://id.example.com",
-                "--client-id",
-                "x",
-            ],
-            vec!["config", "set", "client_id", "y"],
-            vec!["config", "get", "client_id"],
-        ] {
-            let run = scratch.run(&args);
-            run.expect(2);
-            one_line_error(&run, "profile name");
-            assert_eq!(snapshot(scratch.path()), before, "{text:?}: {args:?}");
-        }
-        if text.contains("[profiles") {
-            // The section is refused whichever profile is asked for.
-            for args in [
-                vec!["config", "list"],
-                vec!["status", "--all"],
-                vec![
-                    "config",
-                    "add",
-                    "ok",
+        let context = format!("{text:?}");
+        refused_leaving_files_alone(
+            &scratch,
+            &before,
+            &[
+                &["status"],
+                &["token"],
+                &["whoami"],
+                &["logout"],
+                &[
+                    "login",
                     "--issuer",
                     "https://id.example.com",
                     "--client-id",
                     "x",
                 ],
-            ] {
-                let run = scratch.run(&args);
-                run.expect(2);
-                one_line_error(&run, "rename that section by hand");
-                assert_eq!(snapshot(scratch.path()), before, "{text:?}: {args:?}");
-            }
+                &["config", "set", "client_id", "y"],
+                &["config", "get", "client_id"],
+            ],
+            2,
+            "profile name",
+            &context,
+        );
+        if text.contains("[profiles") {
+            // The section is refused whichever profile is asked for.
+            refused_leaving_files_alone(
+                &scratch,
+                &before,
+                &[
+                    &["config", "list"],
+                    &["status", "--all"],
+                    &[
+                        "config",
+                        "add",
+                        "ok",
+                        "--issuer",
+                        "https://id.example.com",
+                        "--client-id",
+                        "x",
+                    ],
+                ],
+                2,
+                "rename that section by hand",
+                &context,
+            );
         }
     }
 }
@@ -381,18 +409,20 @@ fn a_symlinked_token_file_is_neither_read_nor_written_through() {
     std::os::unix::fs::symlink(&elsewhere, scratch.token_file("p")).unwrap();
     let before = snapshot(scratch.path());
 
-    for args in [
-        vec!["token"],
-        vec!["whoami"],
-        vec!["status"],
-        vec!["logout"],
-        vec!["login", "--no-browser"],
-    ] {
-        let run = scratch.run(&args);
-        run.expect(1);
-        one_line_error(&run, "is a symbolic link");
-        assert_eq!(snapshot(scratch.path()), before, "{args:?}");
-    }
+    refused_leaving_files_alone(
+        &scratch,
+        &before,
+        &[
+            &["token"],
+            &["whoami"],
+            &["status"],
+            &["logout"],
+            &["login", "--no-browser"],
+        ],
+        1,
+        "is a symbolic link",
+        "a symlinked token file",
+    );
     let run = scratch.run(&["status", "--short"]);
     assert_ne!(run.code, 0);
     assert_eq!(run.stderr, "");
@@ -410,18 +440,20 @@ fn a_directory_at_the_token_path_is_refused_and_left_alone() {
     scratch.add_endpoint_profile("p", &server.url);
     std::fs::create_dir_all(scratch.token_file("p").join("inside")).unwrap();
     let before = snapshot(scratch.path());
-    for args in [
-        vec!["token"],
-        vec!["status"],
-        vec!["logout"],
-        vec!["login", "--no-browser"],
-        vec!["config", "remove", "p", "-y"],
-    ] {
-        let run = scratch.run(&args);
-        run.expect(1);
-        one_line_error(&run, "is a directory");
-        assert_eq!(snapshot(scratch.path()), before, "{args:?}");
-    }
+    refused_leaving_files_alone(
+        &scratch,
+        &before,
+        &[
+            &["token"],
+            &["status"],
+            &["logout"],
+            &["login", "--no-browser"],
+            &["config", "remove", "p", "-y"],
+        ],
+        1,
+        "is a directory",
+        "a directory at the token path",
+    );
     assert!(server.all().is_empty(), "{:?}", server.paths());
 }
 
@@ -523,23 +555,27 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
         scratch.add_endpoint_profile("p", &server.url);
         std::fs::write(scratch.token_file("p"), &bytes).unwrap();
         let before = snapshot(scratch.path());
-        for args in [
-            vec!["status"],
-            vec!["token"],
-            vec!["whoami"],
-            vec!["logout"],
-            vec!["status", "--json"],
-        ] {
-            let run = scratch.run(&args);
-            run.expect(3);
-            one_line_error(&run, "auth-p.json is damaged");
+        let runs = refused_leaving_files_alone(
+            &scratch,
+            &before,
+            &[
+                &["status"],
+                &["token"],
+                &["whoami"],
+                &["logout"],
+                &["status", "--json"],
+            ],
+            3,
+            "auth-p.json is damaged",
+            what,
+        );
+        for run in runs {
             assert!(
                 run.stderr.contains("keycard login --profile p"),
                 "{what}: {}",
                 run.stderr
             );
             assert!(!run.stderr.contains("at-secret"), "{what}: {}", run.stderr);
-            assert_eq!(snapshot(scratch.path()), before, "{what}: {args:?}");
         }
         let short = scratch.run(&["status", "--short"]);
         short.expect(3);
@@ -606,21 +642,25 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
         let path = scratch.config_dir().join("config.toml");
         std::fs::write(&path, &text).unwrap();
         let before = snapshot(scratch.path());
-        for args in [
-            vec!["status"],
-            vec!["token"],
-            vec!["whoami"],
-            vec!["logout"],
-            vec!["login", "--no-browser"],
-            vec!["--profile", "p", "config", "set", "client_id", "y"],
-            vec!["--profile", "p", "config", "get", "client_id"],
-            vec!["config", "use", "p"],
-        ] {
-            let run = scratch.run(&args);
-            run.expect(1);
-            one_line_error(&run, "config.toml");
+        let runs = refused_leaving_files_alone(
+            &scratch,
+            &before,
+            &[
+                &["status"],
+                &["token"],
+                &["whoami"],
+                &["logout"],
+                &["login", "--no-browser"],
+                &["--profile", "p", "config", "set", "client_id", "y"],
+                &["--profile", "p", "config", "get", "client_id"],
+                &["config", "use", "p"],
+            ],
+            1,
+            "config.toml",
+            &String::from_utf8_lossy(&text),
+        );
+        for run in runs {
             run.stderr_has("fix it by hand or move it aside");
-            assert_eq!(snapshot(scratch.path()), before, "{args:?}");
         }
     }
     assert!(server.all().is_empty(), "{:?}", server.paths());

@@ -26,6 +26,13 @@ fn endpoint_session(base: &str, expires_in: i64) -> Scratch {
     scratch
 }
 
+/// `endpoint_session` valid for an hour, whose profile revokes at `BASE/revoke`.
+fn revocable_session(base: &str) -> Scratch {
+    let scratch = endpoint_session(base, 3600);
+    scratch.set("default", "revocation_endpoint", &format!("{base}/revoke"));
+    scratch
+}
+
 fn provider_session(provider: &Provider, profile: &str) -> Scratch {
     let scratch = Scratch::new();
     provider.add_profile(&scratch, profile);
@@ -348,11 +355,7 @@ fn logout_no_revoke_only_forgets() {
 
 fn logout_deletes_the_tokens_even_when_revocation_fails() {
     let server = FakeServer::start(|_, _| fake::json(503, json!({})));
-    let scratch = endpoint_session(&server.url, 3600);
-    let revoke = format!("{}/revoke", server.url);
-    scratch
-        .run(&["config", "set", "revocation_endpoint", &revoke])
-        .expect(0);
+    let scratch = revocable_session(&server.url);
 
     let run = scratch.run(&["logout"]);
     run.expect(0);
@@ -541,11 +544,7 @@ fn a_refused_access_token_revocation_after_the_refresh_token_still_counts() {
         Some("refresh_token") => fake::json(200, json!({})),
         _ => fake::json(400, json!({"error": "invalid_token"})),
     });
-    let scratch = endpoint_session(&server.url, 3600);
-    let revoke = format!("{}/revoke", server.url);
-    scratch
-        .run(&["config", "set", "revocation_endpoint", &revoke])
-        .expect(0);
+    let scratch = revocable_session(&server.url);
 
     let run = scratch.run(&["logout", "--json"]);
     run.expect(0);
@@ -608,11 +607,7 @@ fn logout_gives_a_silent_provider_five_seconds_then_signs_out_anyway() {
         std::thread::sleep(Duration::from_secs(7));
         fake::json(200, json!({}))
     });
-    let scratch = endpoint_session(&server.url, 3600);
-    let revoke = format!("{}/revoke", server.url);
-    scratch
-        .run(&["config", "set", "revocation_endpoint", &revoke])
-        .expect(0);
+    let scratch = revocable_session(&server.url);
 
     // The provider answers after 7 s: had logout waited for it, revocation would have
     // succeeded. The warning proves it gave up at 5 s, with no clock in the assertion.
