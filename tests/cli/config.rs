@@ -344,20 +344,21 @@ fn a_mistyped_profile_name_gets_a_suggestion() {
     let scratch = Scratch::new();
     scratch.add_profile("prod", "https://id.example.com", "c");
     scratch.add_profile("staging", "https://id.example.com", "c");
-    let run = scratch.run(&["config", "use", "stagign"]);
-    run.expect(3);
-    run.stderr_has("did you mean 'staging'?");
-    let run = scratch.run(&["--profile", "prdo", "token"]);
-    run.expect(3);
-    run.stderr_has("did you mean 'prod'?");
+    let suggests = |args: &[&str], name: &str| {
+        scratch
+            .run(args)
+            .expect(3)
+            .stderr_has(&format!("did you mean '{name}'?"));
+    };
+    suggests(&["config", "use", "stagign"], "staging");
+    suggests(&["--profile", "prdo", "token"], "prod");
     let before = scratch.config_toml();
-    let run = scratch.run(&["--profile", "prd", "config", "set", "scopes", "openid"]);
-    run.expect(3);
-    run.stderr_has("did you mean 'prod'?");
+    suggests(
+        &["--profile", "prd", "config", "set", "scopes", "openid"],
+        "prod",
+    );
     assert_eq!(scratch.config_toml(), before, "a typo creates no profile");
-    let run = scratch.run(&["--profile", "prd", "status"]);
-    run.expect(3);
-    run.stderr_has("did you mean 'prod'?");
+    suggests(&["--profile", "prd", "status"], "prod");
     let run = scratch.run(&["--profile", "qa", "login"]);
     run.expect(3);
     run.stderr_has("keycard config add qa");

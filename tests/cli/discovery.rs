@@ -136,11 +136,8 @@ fn an_issuer_mismatch_is_an_error() {
     scratch.add_profile("p", &server.url, "cli");
     let run = scratch.run(&["login"]);
     run.expect(1);
-    assert!(
-        run.stderr.contains("https://evil.example.com") && run.stderr.contains(&server.url),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("https://evil.example.com")
+        .stderr_has(&server.url);
     assert_eq!(server.paths(), ["/.well-known/openid-configuration"]);
     assert!(!scratch.config_toml().contains("discovered"));
 }

@@ -204,10 +204,7 @@ fn the_docker_cli_logs_in_to_a_registry_with_the_profiles_token() {
         .output()
         .unwrap();
     let run = Run::from(out);
-    let token = scratch.tokens("reg")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = scratch.token_field("reg", "access_token");
     let basic = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("oauth2:{token}"))

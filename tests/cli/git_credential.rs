@@ -133,10 +133,7 @@ fn signed_in_for_git_example(name: &str) -> Scratch {
 }
 
 fn access_token(scratch: &Scratch) -> String {
-    scratch.tokens("forge")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    scratch.token_field("forge", "access_token")
 }
 
 fn git_sends_the_profiles_fresh_token_to_a_listed_host() {
@@ -284,11 +281,7 @@ fn two_profiles_listing_one_host_is_an_error_naming_both() {
     let run = get(&scratch, "git.example.com");
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr.contains("'alpha'") && run.stderr.contains("'beta'"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("'alpha'").stderr_has("'beta'");
 }
 
 fn store_and_erase_leave_the_session_alone() {

@@ -137,6 +137,13 @@ pub fn session_at(server: &FakeServer, expires_in: i64) -> Scratch {
     scratch
 }
 
+/// `session_at` a `fake_provider` whose every token answer is fresh tokens for an hour.
+pub fn fresh_provider_session(expires_in: i64) -> (FakeServer, Scratch) {
+    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
+    let scratch = session_at(&server, expires_in);
+    (server, scratch)
+}
+
 /// keycard run through `sh -c 'umask 000; exec keycard "$@"'`.
 #[cfg(unix)]
 fn run_under_umask_000<S: AsRef<std::ffi::OsStr>>(scratch: &Scratch, args: &[S]) -> Run {
@@ -350,8 +357,7 @@ fn files_are_private_under_umask_000_for_config_login_and_refresh() {
 #[cfg(unix)]
 fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
     use std::os::unix::fs::PermissionsExt;
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, 3600);
+    let (_server, scratch) = fresh_provider_session(3600);
     let path = scratch.token_file("p");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let fix = format!("chmod 600 {}", path.display());
@@ -388,8 +394,7 @@ fn a_token_file_others_can_read_is_warned_about_except_in_a_prompt() {
 
 #[cfg(unix)]
 fn a_planted_lock_file_link_is_not_followed() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, -60);
+    let (server, scratch) = fresh_provider_session(-60);
     let victim = scratch.path().join("victim");
     std::os::unix::fs::symlink(&victim, scratch.config_dir().join(".auth-p.lock")).unwrap();
     let run = scratch.run(&["token"]);
@@ -401,9 +406,8 @@ fn a_planted_lock_file_link_is_not_followed() {
 
 #[cfg(unix)]
 fn a_symlinked_token_file_is_neither_read_nor_written_through() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
     // An expired session with a refresh token: `token` would refresh and save it.
-    let scratch = session_at(&server, -60);
+    let (server, scratch) = fresh_provider_session(-60);
     let elsewhere = scratch.path().join("elsewhere.json");
     std::fs::rename(scratch.token_file("p"), &elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, scratch.token_file("p")).unwrap();
@@ -730,8 +734,7 @@ fn status_json(scratch: &Scratch) -> Value {
 }
 
 fn absurd_times_in_the_token_file_show_sensibly() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, 3600);
+    let (server, scratch) = fresh_provider_session(3600);
     let year = 365 * 86_400;
 
     scratch.edit_tokens("p", |t| t["expires_at"] = json!("9999-12-31T23:59:59Z"));
@@ -766,8 +769,7 @@ fn absurd_times_in_the_token_file_show_sensibly() {
 }
 
 fn a_clock_set_back_since_sign_in_causes_one_refresh_not_one_per_call() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, 3600);
+    let (server, scratch) = fresh_provider_session(3600);
     // Signed in "tomorrow", for an hour: the clock has gone back a day since.
     let tomorrow = chrono::Utc::now() + chrono::TimeDelta::days(1);
     scratch.edit_tokens("p", |t| {

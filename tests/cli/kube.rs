@@ -142,10 +142,7 @@ fn the_real_kubectl_authenticates_with_the_profiles_token() {
     let kubectl = require("kubectl");
     let provider = Provider::shared();
     let scratch = signed_in_with_provider(provider);
-    let token = scratch.tokens("p")["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = scratch.token_field("p", "access_token");
     let api = api_server(scratch.path(), &token);
     let config = scratch.path().join("kubeconfig");
     std::fs::write(&config, kubeconfig(&api.url())).unwrap();

@@ -349,11 +349,7 @@ fn verbose_log_shows_requests_but_no_secret() {
     act_as_user(&provider.issuer, &pending.user_code(), "erin", false);
     let run = pending.finish();
     run.expect(0);
-    assert!(
-        run.stderr.contains("> POST ") && run.stderr.contains("/token"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("> POST ").stderr_has("/token");
     run.stderr_has("device_code=[redacted]");
     let tokens = scratch.tokens("p");
     for key in ["access_token", "refresh_token", "id_token"] {
@@ -372,11 +368,8 @@ fn login_over_a_damaged_token_file_warns_then_replaces_it() {
     std::fs::write(scratch.token_file("p"), "{\"access_to").unwrap();
     let run = login_as(&scratch, provider, "p", "frank");
     run.expect(0);
-    assert!(
-        run.stderr.contains("auth-p.json is damaged") && run.stderr.contains("will be replaced"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("auth-p.json is damaged")
+        .stderr_has("will be replaced");
     assert_eq!(scratch.tokens("p")["identity"]["sub"], "frank");
 }
 

@@ -450,11 +450,7 @@ fn presets_are_listed_and_bad_ones_refused() {
 
     let unknown = scratch.add_preset("x", "gitlab", "c", &[]);
     unknown.expect(2);
-    assert!(
-        unknown.stderr.contains("gitlab") && unknown.stderr.contains("github, google"),
-        "{}",
-        unknown.stderr
-    );
+    unknown.stderr_has("gitlab").stderr_has("github, google");
     let no_client = scratch.run(&[
         "config",
         "add",

@@ -16,11 +16,8 @@ fn a_session_the_provider_forgot_is_recorded_and_login_starts_over() {
     let provider = provider.restart();
     let run = scratch.run(&["whoami"]);
     run.expect(3);
-    assert!(
-        run.stderr.contains("invalid_grant") && run.stderr.contains("keycard login --profile p"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("invalid_grant")
+        .stderr_has("keycard login --profile p");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert_eq!(provider.token_requests("refresh_token"), 1);
 

@@ -57,19 +57,13 @@ fn a_whole_session_under_verbose_shows_no_secret_the_provider_issued() {
         let login = pending.finish();
         login.expect(0);
         seen.add("login", &login, false);
-        let first = scratch.tokens("p")["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let first = scratch.token_field("p", "access_token");
 
         scratch.expire_in("p", -60);
         let refresh = scratch.run(&["-v", "token"]);
         refresh.expect(0);
         seen.add("token (refreshing)", &refresh, true);
-        let second = scratch.tokens("p")["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let second = scratch.token_field("p", "access_token");
         assert_ne!(first, second, "the token was refreshed");
         assert_eq!(refresh.stdout, format!("{second}\n"));
 

@@ -4,7 +4,9 @@
 //! a prompt stays silent; nothing waits on a FIFO.
 
 use crate::fake::FakeServer;
-use crate::hostile_files::{fake_provider, fresh_tokens, one_line_error, session_at, snapshot};
+use crate::hostile_files::{
+    fake_provider, fresh_provider_session, fresh_tokens, one_line_error, session_at, snapshot,
+};
 use crate::support::*;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
@@ -81,9 +83,8 @@ fn a_config_directory_others_can_write_is_refused_by_every_secret_command() {
         (0o770, "group "),
         (0o1777, "every"),
     ] {
-        let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
         // Expired: `token` would otherwise refresh, sending the refresh token.
-        let scratch = session_at(&server, -60);
+        let (server, scratch) = fresh_provider_session(-60);
         let dir = scratch.config_dir();
         chmod(&dir, mode);
         all_refuse(
@@ -101,8 +102,7 @@ fn a_config_directory_others_can_write_is_refused_by_every_secret_command() {
 }
 
 fn a_config_toml_others_can_write_is_refused() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, -60);
+    let (server, scratch) = fresh_provider_session(-60);
     let config = scratch.config_dir().join("config.toml");
     chmod(&config, 0o666);
     all_refuse(&scratch, &server, &config, "chmod go-w");
@@ -111,8 +111,7 @@ fn a_config_toml_others_can_write_is_refused() {
 }
 
 fn a_linked_config_toml_is_judged_by_the_file_it_points_at() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, -60);
+    let (server, scratch) = fresh_provider_session(-60);
     let config = scratch.config_dir().join("config.toml");
     let target = scratch.path().join("dotfiles.toml");
     std::fs::rename(&config, &target).unwrap();
@@ -242,8 +241,7 @@ fn mkfifo(path: &Path) {
 }
 
 fn special_files_at_config_toml_are_refused_without_blocking() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, 3600);
+    let (_server, scratch) = fresh_provider_session(3600);
     let config = scratch.config_dir().join("config.toml");
     std::fs::remove_file(&config).unwrap();
     mkfifo(&config);
@@ -284,8 +282,7 @@ fn a_config_toml_over_a_mebibyte_is_not_read() {
 }
 
 fn special_files_at_the_lock_path_are_refused_without_blocking() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, -60);
+    let (server, scratch) = fresh_provider_session(-60);
     let lock = scratch.config_dir().join(".auth-p.lock");
     mkfifo(&lock);
     let run = run_without_hanging(&scratch, &["token"]);
@@ -300,8 +297,7 @@ fn special_files_at_the_lock_path_are_refused_without_blocking() {
 }
 
 fn a_fifo_at_the_token_path_is_refused_without_blocking() {
-    let server = fake_provider(|_, _| fresh_tokens(json!(3600)));
-    let scratch = session_at(&server, 3600);
+    let (_server, scratch) = fresh_provider_session(3600);
     std::fs::remove_file(scratch.token_file("p")).unwrap();
     mkfifo(&scratch.token_file("p"));
     let run = run_without_hanging(&scratch, &["token"]);

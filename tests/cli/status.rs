@@ -113,10 +113,16 @@ fn two_profiles(scratch: &Scratch) {
     scratch.run(&["config", "use", "prod"]).expect(0);
 }
 
-fn short_is_one_line_for_a_prompt() {
+/// `two_profiles` with prod signed in for an hour.
+fn prod_signed_in() -> Scratch {
     let scratch = Scratch::new();
     two_profiles(&scratch);
     signed_in(&scratch, "prod", 3600, true);
+    scratch
+}
+
+fn short_is_one_line_for_a_prompt() {
+    let scratch = prod_signed_in();
     let run = scratch.run(&["status", "--short"]);
     run.expect(0);
     assert!(
@@ -151,9 +157,7 @@ fn short_is_silent_without_a_session() {
 }
 
 fn short_never_writes_to_stderr_whatever_is_broken() {
-    let scratch = Scratch::new();
-    two_profiles(&scratch);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = prod_signed_in();
     // A token file others can read: the full form warns, the prompt does not.
     #[cfg(unix)]
     {
@@ -203,9 +207,7 @@ fn short_never_writes_to_stderr_whatever_is_broken() {
 }
 
 fn format_fills_the_placeholders() {
-    let scratch = Scratch::new();
-    two_profiles(&scratch);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = prod_signed_in();
     let run = scratch.run(&[
         "status",
         "--format",
@@ -234,11 +236,8 @@ fn unknown_placeholder_is_a_usage_error() {
     run.expect(2);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("unknown placeholder {token}") && run.stderr.contains("{issuer}"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("unknown placeholder {token}")
+        .stderr_has("{issuer}");
     scratch
         .run(&["status", "--short", "--format", "{profile}"])
         .expect(2);
@@ -246,9 +245,7 @@ fn unknown_placeholder_is_a_usage_error() {
 }
 
 fn json_is_a_stable_object_without_secrets() {
-    let scratch = Scratch::new();
-    two_profiles(&scratch);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = prod_signed_in();
     let run = scratch.run(&["status", "--json"]);
     run.expect(0);
     let json = run.json();
@@ -360,9 +357,7 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
 }
 
 fn all_explains_a_broken_token_file_without_hiding_the_others() {
-    let scratch = Scratch::new();
-    two_profiles(&scratch);
-    signed_in(&scratch, "prod", 3600, true);
+    let scratch = prod_signed_in();
     std::fs::write(scratch.token_file("staging"), "not json").unwrap();
     let run = scratch.run(&["status", "--all"]);
     run.expect(0);

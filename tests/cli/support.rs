@@ -119,6 +119,14 @@ impl Scratch {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// One string field of the profile's token file (`access_token`, `refresh_token`, ...).
+    pub fn token_field(&self, profile: &str, key: &str) -> String {
+        self.tokens(profile)[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {key:?} in the token file of {profile:?}"))
+            .to_string()
+    }
+
     /// Rewrites the profile's token file (keeping its mode) after `change`.
     pub fn edit_tokens(&self, profile: &str, change: impl FnOnce(&mut Value)) {
         let mut tokens = self.tokens(profile);

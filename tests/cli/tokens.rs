@@ -40,10 +40,6 @@ fn provider_session(provider: &Provider, profile: &str) -> Scratch {
     scratch
 }
 
-fn file_token(scratch: &Scratch, profile: &str, key: &str) -> String {
-    scratch.tokens(profile)[key].as_str().unwrap().to_string()
-}
-
 fn a_valid_cached_token_is_printed_without_any_request() {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
@@ -106,8 +102,8 @@ fn min_ttl_is_parsed_like_a_person_writes_it() {
 fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
-    let old_access = file_token(&scratch, "p", "access_token");
-    let old_refresh = file_token(&scratch, "p", "refresh_token");
+    let old_access = scratch.token_field("p", "access_token");
+    let old_refresh = scratch.token_field("p", "refresh_token");
     scratch.expire_in("p", -60);
 
     let run = scratch.run(&["--profile", "p", "token"]);
@@ -324,8 +320,8 @@ fn whoami_without_a_userinfo_endpoint_shows_the_id_token_claims() {
 fn logout_revokes_the_session_at_the_provider() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
-    let access = file_token(&scratch, "p", "access_token");
-    let refresh = file_token(&scratch, "p", "refresh_token");
+    let access = scratch.token_field("p", "access_token");
+    let refresh = scratch.token_field("p", "refresh_token");
     assert!(provider.is_active(&access) && provider.is_active(&refresh));
 
     let run = scratch.run(&["--profile", "p", "logout", "--json"]);
@@ -345,7 +341,7 @@ fn logout_revokes_the_session_at_the_provider() {
 fn logout_no_revoke_only_forgets() {
     let provider = Provider::start();
     let scratch = provider_session(&provider, "p");
-    let refresh = file_token(&scratch, "p", "refresh_token");
+    let refresh = scratch.token_field("p", "refresh_token");
     let run = scratch.run(&["--profile", "p", "logout", "--no-revoke"]);
     run.expect(0);
     assert!(!scratch.token_file("p").exists());

@@ -152,11 +152,8 @@ fn redirects_to_another_host_or_scheme_or_a_post_302_are_refused() {
     scratch.add_endpoint_profile("p", &server.url);
     let run = scratch.run(&["login"]);
     run.expect(4);
-    assert!(
-        run.stderr.contains("another host or scheme") && run.stderr.contains(&elsewhere.url),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("another host or scheme")
+        .stderr_has(&elsewhere.url);
     assert!(elsewhere.all().is_empty(), "the other host saw nothing");
 
     for (path, why) in [
@@ -181,11 +178,7 @@ fn https_proxy_carries_requests_to_remote_hosts() {
     let run = run_with_proxy(&scratch, &[("HTTPS_PROXY", &proxy.url)], &["login"]);
     run.expect(4);
     assert_eq!(proxy.seen(), ["CONNECT id.example.test:443 HTTP/1.1"]);
-    assert!(
-        run.stderr.contains("proxy") && run.stderr.contains("id.example.test"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("proxy").stderr_has("id.example.test");
     // ALL_PROXY is the fallback.
     let run = run_with_proxy(&scratch, &[("ALL_PROXY", &proxy.url)], &["login"]);
     run.expect(4);
@@ -245,13 +238,13 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
 
     // `ssh -D` gives a SOCKS proxy; keycard speaks HTTP CONNECT only and must say so
     // (ureq without its socks feature would panic on one).
-    let run = run_with_proxy(
+    run_with_proxy(
         &scratch,
         &[("ALL_PROXY", "socks5://127.0.0.1:1080")],
         &["login"],
-    );
-    run.expect(2);
-    run.stderr_has("SOCKS");
+    )
+    .expect(2)
+    .stderr_has("SOCKS");
 }
 
 fn a_bad_ca_file_is_named() {
