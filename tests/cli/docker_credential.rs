@@ -78,9 +78,7 @@ fn a_listed_registry_without_a_session_is_an_error_naming_the_login_command() {
     let scratch = Scratch::new();
     registry_profile(&scratch);
     let run = helper(&scratch, &["get"], &[], "registry.example.com:5000");
-    run.expect(3);
-    assert_eq!(run.stdout, "");
-    run.stderr_has("keycard login --profile prod");
+    run.needs_login("prod");
 }
 
 fn list_names_hosts_of_signed_in_profiles_without_secrets() {

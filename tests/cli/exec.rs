@@ -152,9 +152,7 @@ fn without_a_session_the_command_is_not_run() {
     let marker = scratch.path().join("ran");
     let touch = format!("touch '{}'", marker.display());
     let run = exec(&scratch, &["--profile", "work", "--", "sh", "-c", &touch]);
-    run.expect(3);
-    assert_eq!(run.stdout, "");
-    run.stderr_has("keycard login --profile work");
+    run.needs_login("work");
     assert!(!marker.exists(), "the command ran");
 
     // Expired with nothing to refresh it with: the same.

@@ -78,9 +78,7 @@ fn without_a_session_it_exits_3_with_the_login_hint_and_never_signs_in() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "http://127.0.0.1:9", "cli");
     let run = scratch.run(&["--profile", "p", "kube-credential"]);
-    run.expect(3);
-    assert_eq!(run.stdout, "");
-    run.stderr_has("keycard login --profile p");
+    run.needs_login("p");
     assert!(
         !run.stderr.contains("code"),
         "no device flow: {}",

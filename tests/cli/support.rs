@@ -250,6 +250,15 @@ impl Run {
         self
     }
 
+    /// Asserts the answer to a command that needs a session `profile` lacks: exit 3,
+    /// nothing on stdout, and the `keycard login --profile PROFILE` that fixes it.
+    #[track_caller]
+    pub fn needs_login(&self, profile: &str) -> &Run {
+        self.expect(3);
+        assert_eq!(self.stdout, "", "nothing on stdout\n{self}");
+        self.stderr_has(&format!("keycard login --profile {profile}"))
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))

@@ -80,9 +80,7 @@ fn without_a_session_token_exits_3_and_says_how_to_sign_in() {
     let scratch = Scratch::new();
     scratch.add_profile("work", "https://id.example.com", "cli");
     let run = scratch.run(&["--profile", "work", "token"]);
-    run.expect(3);
-    assert_eq!(run.stdout, "");
-    run.stderr_has("keycard login --profile work");
+    run.needs_login("work");
 
     // Expired, and nothing to refresh it with.
     let scratch = Scratch::new();

@@ -250,21 +250,16 @@ fn an_unusable_proxy_setting_is_a_usage_error_that_hides_its_value() {
 fn a_bad_ca_file_is_named() {
     let scratch = Scratch::new();
     scratch.add_profile("p", "https://id.example.test", "cli");
-    let missing = scratch.path().join("missing.pem");
-    scratch
-        .run(&["config", "set", "ca_file", missing.to_str().unwrap()])
-        .expect(0);
-    let run = scratch.run(&["login"]);
-    run.expect(1);
-    run.stderr_has("missing.pem");
+    let login_with_ca = |ca: &std::path::Path, says: &str| {
+        scratch
+            .run(&["config", "set", "ca_file", ca.to_str().unwrap()])
+            .expect(0);
+        scratch.run(&["login"]).expect(1).stderr_has(says);
+    };
+    login_with_ca(&scratch.path().join("missing.pem"), "missing.pem");
     let empty = scratch.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate").unwrap();
-    scratch
-        .run(&["config", "set", "ca_file", empty.to_str().unwrap()])
-        .expect(0);
-    let run = scratch.run(&["login"]);
-    run.expect(1);
-    run.stderr_has("holds no PEM certificate");
+    login_with_ca(&empty, "holds no PEM certificate");
 }
 
 /// An HTTPS provider on 127.0.0.1 with a certificate from a private CA (made with the
