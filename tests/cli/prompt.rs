@@ -48,6 +48,21 @@ fn shell(scratch: &Scratch, program: &Path, snippet: &str) -> (Command, PathBuf)
     (cmd, file)
 }
 
+/// Runs `PROGRAM FLAGS -c SCRIPT` (see `shell`), where `script` is given the path of the
+/// README's `# keycard prompt (PROGRAM)` snippet to source.
+fn run_snippet(
+    scratch: &Scratch,
+    program: &Path,
+    flags: &[&str],
+    script: impl FnOnce(&std::path::Display) -> String,
+) -> Run {
+    let name = program.file_name().unwrap().to_str().unwrap();
+    let snippet = readme_snippet(&format!("# keycard prompt ({name})"));
+    let (mut cmd, file) = shell(scratch, program, &snippet);
+    let script = script(&file.display());
+    Run::of(cmd.args(flags).args(["-c", &script]))
+}
+
 /// A signed-in `prod` profile; the caller can break its token file afterwards.
 fn prod_signed_in() -> Scratch {
     let scratch = Scratch::new();
@@ -89,17 +104,15 @@ fn check_prompt(render: impl Fn(&Scratch) -> Run, base: &str) {
 
 fn bash_prompt_command() {
     let bash = installed("bash");
-    let snippet = readme_snippet("# keycard prompt (bash)");
     check_prompt(
         |scratch| {
-            let (mut cmd, file) = shell(scratch, &bash, &snippet);
             // What an interactive bash does before each prompt: run PROMPT_COMMAND,
             // then expand PS1.
-            let script = format!(
-                "PS1='bash> '; source '{}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\"",
-                file.display()
-            );
-            Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]))
+            run_snippet(scratch, &bash, &["--norc", "--noprofile"], |file| {
+                format!(
+                    "PS1='bash> '; source '{file}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\""
+                )
+            })
         },
         "bash> ",
     );
@@ -107,17 +120,15 @@ fn bash_prompt_command() {
 
 fn zsh_precmd() {
     let zsh = installed("zsh");
-    let snippet = readme_snippet("# keycard prompt (zsh)");
     check_prompt(
         |scratch| {
-            let (mut cmd, file) = shell(scratch, &zsh, &snippet);
             // What zsh does before each prompt: the precmd hooks, then PROMPT's expansion.
-            let script = format!(
-                "PROMPT='zsh%%> '; source '{}'; for f in $precmd_functions; do $f; done; \
-                 print -nP -- \"$PROMPT\"",
-                file.display()
-            );
-            Run::of(cmd.args(["-f", "-c", &script]))
+            run_snippet(scratch, &zsh, &["-f"], |file| {
+                format!(
+                    "PROMPT='zsh%%> '; source '{file}'; for f in $precmd_functions; do $f; done; \
+                     print -nP -- \"$PROMPT\""
+                )
+            })
         },
         "zsh%> ",
     );
@@ -125,17 +136,13 @@ fn zsh_precmd() {
 
 fn fish_prompt_function() {
     let fish = installed("fish");
-    let snippet = readme_snippet("# keycard prompt (fish)");
     check_prompt(
         |scratch| {
-            let (mut cmd, file) = shell(scratch, &fish, &snippet);
             // Stand in for the user's existing prompt, then load the snippet as
             // config.fish would, and draw the prompt.
-            let script = format!(
-                "function fish_prompt; printf 'fish> '; end; source '{}'; fish_prompt",
-                file.display()
-            );
-            Run::of(cmd.args(["--no-config", "-c", &script]))
+            run_snippet(scratch, &fish, &["--no-config"], |file| {
+                format!("function fish_prompt; printf 'fish> '; end; source '{file}'; fish_prompt")
+            })
         },
         "fish> ",
     );
@@ -146,13 +153,11 @@ fn fish_prompt_function() {
 fn bash_prompt_hook_keeps_the_last_exit_status() {
     let bash = installed("bash");
     let scratch = prod_signed_in();
-    let snippet = readme_snippet("# keycard prompt (bash)");
-    let (mut cmd, file) = shell(&scratch, &bash, &snippet);
-    let script = format!(
-        "PROMPT_COMMAND='echo \"after: $?\"'; source '{}'; (exit 7); eval \"$PROMPT_COMMAND\"",
-        file.display()
-    );
-    let run = Run::of(cmd.args(["--norc", "--noprofile", "-c", &script]));
+    let run = run_snippet(&scratch, &bash, &["--norc", "--noprofile"], |file| {
+        format!(
+            "PROMPT_COMMAND='echo \"after: $?\"'; source '{file}'; (exit 7); eval \"$PROMPT_COMMAND\""
+        )
+    });
     assert_eq!(run.stdout, "after: 7\n", "{}", run.stderr);
 }
 
@@ -160,13 +165,11 @@ fn bash_prompt_hook_keeps_the_last_exit_status() {
 fn fish_prompt_hook_keeps_the_last_exit_status() {
     let fish = installed("fish");
     let scratch = prod_signed_in();
-    let snippet = readme_snippet("# keycard prompt (fish)");
-    let (mut cmd, file) = shell(&scratch, &fish, &snippet);
-    let script = format!(
-        "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{}'; false; fish_prompt",
-        file.display()
-    );
-    let run = Run::of(cmd.args(["--no-config", "-c", &script]));
+    let run = run_snippet(&scratch, &fish, &["--no-config"], |file| {
+        format!(
+            "function fish_prompt; printf 'fish[%s]> ' $status; end; source '{file}'; false; fish_prompt"
+        )
+    });
     assert!(
         run.stdout.starts_with("[prod:valid ") && run.stdout.ends_with("] fish[1]> "),
         "{:?} {}",
