@@ -102,48 +102,57 @@ fn check_prompt(render: impl Fn(&Scratch) -> Run, base: &str) {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
 }
 
-fn bash_prompt_command() {
-    let bash = installed("bash");
+/// `check_prompt` for the README snippet of the shell `program` (skipped when it is not
+/// installed), run as `PROGRAM FLAGS -c SCRIPT` with the script `script` makes.
+fn check_shell_prompt(
+    program: &str,
+    flags: &[&str],
+    script: impl Fn(&std::path::Display) -> String,
+    base: &str,
+) {
+    let program = installed(program);
     check_prompt(
-        |scratch| {
-            // What an interactive bash does before each prompt: run PROMPT_COMMAND,
-            // then expand PS1.
-            run_snippet(scratch, &bash, &["--norc", "--noprofile"], |file| {
-                format!(
-                    "PS1='bash> '; source '{file}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\""
-                )
-            })
+        |scratch| run_snippet(scratch, &program, flags, &script),
+        base,
+    );
+}
+
+fn bash_prompt_command() {
+    // What an interactive bash does before each prompt: run PROMPT_COMMAND, then expand PS1.
+    check_shell_prompt(
+        "bash",
+        &["--norc", "--noprofile"],
+        |file| {
+            format!(
+                "PS1='bash> '; source '{file}'; eval \"$PROMPT_COMMAND\"; printf %s \"${{PS1@P}}\""
+            )
         },
         "bash> ",
     );
 }
 
 fn zsh_precmd() {
-    let zsh = installed("zsh");
-    check_prompt(
-        |scratch| {
-            // What zsh does before each prompt: the precmd hooks, then PROMPT's expansion.
-            run_snippet(scratch, &zsh, &["-f"], |file| {
-                format!(
-                    "PROMPT='zsh%%> '; source '{file}'; for f in $precmd_functions; do $f; done; \
-                     print -nP -- \"$PROMPT\""
-                )
-            })
+    // What zsh does before each prompt: the precmd hooks, then PROMPT's expansion.
+    check_shell_prompt(
+        "zsh",
+        &["-f"],
+        |file| {
+            format!(
+                "PROMPT='zsh%%> '; source '{file}'; for f in $precmd_functions; do $f; done; \
+                 print -nP -- \"$PROMPT\""
+            )
         },
         "zsh%> ",
     );
 }
 
 fn fish_prompt_function() {
-    let fish = installed("fish");
-    check_prompt(
-        |scratch| {
-            // Stand in for the user's existing prompt, then load the snippet as
-            // config.fish would, and draw the prompt.
-            run_snippet(scratch, &fish, &["--no-config"], |file| {
-                format!("function fish_prompt; printf 'fish> '; end; source '{file}'; fish_prompt")
-            })
-        },
+    // Stand in for the user's existing prompt, then load the snippet as config.fish would,
+    // and draw the prompt.
+    check_shell_prompt(
+        "fish",
+        &["--no-config"],
+        |file| format!("function fish_prompt; printf 'fish> '; end; source '{file}'; fish_prompt"),
         "fish> ",
     );
 }
