@@ -3,7 +3,6 @@
 //! without running it when there is no session.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -114,17 +113,13 @@ fn a_sigterm_sent_to_the_pid_reaches_the_commands_trap() {
     // Gives up after 10 s, so that a failing run leaves no shell behind.
     let script = "trap 'echo got TERM; exit 99' TERM; echo ready; \
                   i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done";
-    let mut child = scratch
-        .keycard()
-        .args(["exec", "--", "sh", "-c", script])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    let (mut child, mut stdout, line) = spawn_reading_a_line(
+        scratch
+            .keycard()
+            .args(["exec", "--", "sh", "-c", script])
+            .stderr(Stdio::null()),
+    );
+    assert_eq!(line.unwrap(), "ready\n");
 
     let pid = i32::try_from(child.id()).unwrap();
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);

@@ -219,13 +219,19 @@ impl FakeServer {
     }
 }
 
+/// Stops an accept loop: raises `stop`, wakes the blocked `accept` with one connection to
+/// `url`, and waits for the thread.
+fn stop_listening(stop: &AtomicBool, url: &str, thread: &mut Option<JoinHandle<()>>) {
+    stop.store(true, Ordering::SeqCst);
+    let _ = TcpStream::connect(url.trim_start_matches("http://"));
+    if let Some(t) = thread.take() {
+        let _ = t.join();
+    }
+}
+
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        stop_listening(&self.stop, &self.url, &mut self.thread);
         // Not while the test is already failing: a second panic would abort the run.
         if !std::thread::panicking() {
             self.check();
@@ -408,10 +414,6 @@ impl FakeProxy {
 
 impl Drop for FakeProxy {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        stop_listening(&self.stop, &self.url, &mut self.thread);
     }
 }

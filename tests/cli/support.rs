@@ -441,7 +441,8 @@ pub struct PendingLogin {
 
 impl PendingLogin {
     pub fn start(mut cmd: Command) -> PendingLogin {
-        let (mut child, stdout, line) = spawn_reading_a_line(cmd.args(["--json", "--no-browser"]));
+        let (mut child, stdout, line) =
+            spawn_reading_a_line(cmd.args(["--json", "--no-browser"]).stderr(Stdio::piped()));
         let line = line.unwrap();
         let device = serde_json::from_str(&line).unwrap_or_else(|_| {
             let mut err = String::new();
@@ -620,7 +621,8 @@ impl TlsServer {
                 .arg(cert)
                 .arg(key)
                 .args(args)
-                .stdin(Stdio::null()),
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped()),
         );
         let line = line.unwrap_or_default();
         let Ok(port) = line.trim().parse() else {
@@ -658,15 +660,12 @@ impl Drop for TlsServer {
     }
 }
 
-/// Spawns `cmd` with its stdout and stderr piped and reads the first line it prints.
-fn spawn_reading_a_line(
+/// Spawns `cmd` with its stdout piped (stderr as the caller set it) and reads the first
+/// line it prints; returns the child, the rest of its stdout and that line.
+pub fn spawn_reading_a_line(
     cmd: &mut Command,
 ) -> (Child, BufReader<ChildStdout>, std::io::Result<String>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     let read = stdout.read_line(&mut line).map(|_| line);
