@@ -142,22 +142,23 @@ pub fn kind_of(meta: &fs::Metadata) -> &'static str {
 
 /// Atomically replaces `path` with `contents`, mode 0600.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .with_context(|| format!("{} has no parent directory", path.display()))?;
-    ensure_private_dir(dir)?;
-    replace(path, contents, 0o600, Seam::Aimed)
+    replace_in_private_dir(path, contents, Seam::Aimed)
 }
 
 /// `write_private` for keycard's small records beside the token files (the waiting
 /// sign-in, the last session warning). They are written as safely, but the crash seam
 /// (`KEYCARD_TEST_KILL_WRITE_AT`) passes them by: it aims at token files and config.toml.
 pub fn write_record(path: &Path, contents: &[u8]) -> Result<()> {
+    replace_in_private_dir(path, contents, Seam::Passed)
+}
+
+/// Makes sure `path`'s directory is private, then atomically replaces `path`, mode 0600.
+fn replace_in_private_dir(path: &Path, contents: &[u8], seam: Seam) -> Result<()> {
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     ensure_private_dir(dir)?;
-    replace(path, contents, 0o600, Seam::Passed)
+    replace(path, contents, 0o600, seam)
 }
 
 /// Atomically replaces `path` (in a directory that exists) with `contents`, created

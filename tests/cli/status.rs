@@ -293,28 +293,18 @@ fn all_lists_every_profile_and_marks_the_one_in_use() {
     let run = scratch.run(&["status", "--all"]);
     run.expect(3);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(
-        lines[0].contains("PROFILE") && lines[0].contains("STATE"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        lines[1].starts_with("* prod") && lines[1].contains("none"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        lines[2].starts_with("  staging")
-            && lines[2].contains("valid")
-            && lines[2].contains("alice@example.test"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        lines[3].contains("prod") && lines[3].contains("active in config.toml"),
-        "{}",
-        run.stdout
-    );
+    // Line `n` starts with `start` and holds each of `parts`.
+    let line_is = |n: usize, start: &str, parts: &[&str]| {
+        assert!(
+            lines[n].starts_with(start) && parts.iter().all(|p| lines[n].contains(p)),
+            "line {n}: {}",
+            run.stdout
+        );
+    };
+    line_is(0, "", &["PROFILE", "STATE"]);
+    line_is(1, "* prod", &["none"]);
+    line_is(2, "  staging", &["valid", "alice@example.test"]);
+    line_is(3, "", &["prod", "active in config.toml"]);
 
     // --profile moves the marker and the exit code follows it.
     let run = scratch.run(&["--profile", "staging", "status", "--all", "--json"]);
