@@ -72,6 +72,13 @@ fn refused_leaving_files_alone(
         .collect()
 }
 
+/// The commands that read the session (`status`, `token`, `whoami`, `logout`), then `more`.
+fn session_commands<'a>(more: &[&'a [&'a str]]) -> Vec<&'a [&'a str]> {
+    let mut all: Vec<&[&str]> = vec![&["status"], &["token"], &["whoami"], &["logout"]];
+    all.extend_from_slice(more);
+    all
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -241,11 +248,7 @@ fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
         refused_leaving_files_alone(
             &scratch,
             &before,
-            &[
-                &["status"],
-                &["token"],
-                &["whoami"],
-                &["logout"],
+            &session_commands(&[
                 &[
                     "login",
                     "--issuer",
@@ -255,7 +258,7 @@ fn a_hand_edited_config_naming_an_invalid_profile_changes_nothing() {
                 ],
                 &["config", "set", "client_id", "y"],
                 &["config", "get", "client_id"],
-            ],
+            ]),
             2,
             "profile name",
             &context,
@@ -562,13 +565,7 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
         let runs = refused_leaving_files_alone(
             &scratch,
             &before,
-            &[
-                &["status"],
-                &["token"],
-                &["whoami"],
-                &["logout"],
-                &["status", "--json"],
-            ],
+            &session_commands(&[&["status", "--json"]]),
             3,
             "auth-p.json is damaged",
             what,
@@ -649,16 +646,12 @@ fn broken_config_files_are_named_with_the_fix_and_left_byte_for_byte() {
         let runs = refused_leaving_files_alone(
             &scratch,
             &before,
-            &[
-                &["status"],
-                &["token"],
-                &["whoami"],
-                &["logout"],
+            &session_commands(&[
                 &["login", "--no-browser"],
                 &["--profile", "p", "config", "set", "client_id", "y"],
                 &["--profile", "p", "config", "get", "client_id"],
                 &["config", "use", "p"],
-            ],
+            ]),
             1,
             "config.toml",
             &String::from_utf8_lossy(&text),
