@@ -27,6 +27,12 @@ fn edit_with(scratch: &Scratch, script: &Path, input: &str) -> Run {
     )
 }
 
+/// `edit_with` an `ed.sh` editor script of `body`.
+fn edit_by(scratch: &Scratch, body: &str, input: &str) -> Run {
+    let script = editor(scratch, "ed.sh", body);
+    edit_with(scratch, &script, input)
+}
+
 fn with_profile() -> Scratch {
     let scratch = Scratch::new();
     scratch.add_profile("work", "https://id.example.com", "cli-123");
@@ -46,12 +52,11 @@ fn leftovers(scratch: &Scratch) -> Vec<String> {
 fn a_valid_edit_replaces_config_toml_keeping_it_private() {
     let scratch = with_profile();
     // The copy it is given must be private too: the script records its mode.
-    let script = editor(
+    let run = edit_by(
         &scratch,
-        "ed.sh",
         r#"stat -c %a "$1" > "$(dirname "$0")/copy-mode"; sed -i 's/cli-123/cli-456/' "$1""#,
+        "",
     );
-    let run = edit_with(&scratch, &script, "");
     run.expect(0);
     assert!(run.stdout.contains("Saved"), "{}", run.stdout);
     assert!(scratch.config_toml().contains("client_id = \"cli-456\""));
@@ -121,12 +126,11 @@ fn toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position() {
     ] {
         let scratch = with_profile();
         let before = scratch.config_toml();
-        let script = editor(
+        let run = edit_by(
             &scratch,
-            "ed.sh",
             &format!("printf '%s' '{append}' >> \"$1\""),
+            "n\n",
         );
-        let run = edit_with(&scratch, &script, "n\n");
         run.expect(1);
         assert!(run.stdout.contains(expect), "{append:?}: {}", run.stdout);
         assert_eq!(scratch.config_toml(), before, "{append:?}");
@@ -136,12 +140,11 @@ fn toml_errors_unknown_keys_and_bad_urls_are_refused_with_their_position() {
 fn an_editor_that_fails_changes_nothing() {
     let scratch = with_profile();
     let before = scratch.config_toml();
-    let script = editor(
+    let run = edit_by(
         &scratch,
-        "ed.sh",
         r#"sed -i 's/cli-123/half-done/' "$1"; exit 3"#,
+        "",
     );
-    let run = edit_with(&scratch, &script, "");
     run.expect(1);
     run.stdout_has("exited with status 3");
     assert_eq!(scratch.config_toml(), before);
@@ -151,14 +154,10 @@ fn an_editor_that_fails_changes_nothing() {
 fn a_config_changed_during_the_edit_is_not_overwritten() {
     let scratch = with_profile();
     let bin = env!("CARGO_BIN_EXE_keycard");
-    let script = editor(
-        &scratch,
-        "ed.sh",
-        &format!(
-            "'{bin}' --profile work config set audience meanwhile; sed -i 's/cli-123/mine/' \"$1\""
-        ),
+    let script = format!(
+        "'{bin}' --profile work config set audience meanwhile; sed -i 's/cli-123/mine/' \"$1\""
     );
-    let run = edit_with(&scratch, &script, "");
+    let run = edit_by(&scratch, &script, "");
     run.expect(1);
     run.stdout_has("changed while you were editing");
     let now = scratch.config_toml();
@@ -191,8 +190,7 @@ fn a_broken_config_toml_can_be_fixed_with_config_edit() {
     let good = scratch.config_toml();
     std::fs::write(&path, format!("{good}oops = [\n")).unwrap();
     scratch.run(&["status"]).expect(1);
-    let script = editor(&scratch, "ed.sh", r#"sed -i '/^oops = \[$/d' "$1""#);
-    edit_with(&scratch, &script, "").expect(0);
+    edit_by(&scratch, r#"sed -i '/^oops = \[$/d' "$1""#, "").expect(0);
     assert_eq!(scratch.config_toml(), good);
     scratch.run(&["config", "list"]).expect(0);
 }
