@@ -76,8 +76,7 @@ fn github_device_flow_disabled_arrives_form_encoded_with_200_and_names_the_setti
             "error=device_flow_disabled&error_description=Device+flow+must+be+explicitly+enabled+for+this+App&error_uri=https%3A%2F%2Fdocs.github.com",
         )
     });
-    let scratch = Scratch::new();
-    preset_profile(&scratch, "github", &[], "https://github.com", &server.url);
+    let scratch = preset_scratch("github", &[], "https://github.com", &server.url);
     let line = failed_login(&scratch, 1);
     assert!(line.contains("\"Enable Device Flow\""), "{line}");
     assert!(line.contains("device_flow_disabled"), "{line}");
@@ -97,9 +96,7 @@ fn github_incorrect_client_credentials_says_which_id_to_use() {
                    "error_description": "The client_id and/or client_secret passed are incorrect."}),
         )
     });
-    let scratch = Scratch::new();
-    preset_profile(
-        &scratch,
+    let scratch = preset_scratch(
         "github",
         &[&format!("base={}", "https://ghe.example.com")],
         "https://ghe.example.com",
@@ -125,6 +122,13 @@ fn entra(status: u16, body: Value) -> FakeServer {
         ),
         _ => fake::json(status, body.clone()),
     })
+}
+
+/// A new scratch dir with `preset_profile`.
+fn preset_scratch(preset: &str, vars: &[&str], origin: &str, server: &str) -> Scratch {
+    let scratch = Scratch::new();
+    preset_profile(&scratch, preset, vars, origin, server);
+    scratch
 }
 
 fn entra_profile(scratch: &Scratch, server: &FakeServer) {
@@ -274,9 +278,7 @@ fn okta_without_an_access_policy_rule_is_not_a_denial() {
                    "error_description": "Policy evaluation failed for this request, please check the policy configurations."}),
         ),
     });
-    let scratch = Scratch::new();
-    preset_profile(
-        &scratch,
+    let scratch = preset_scratch(
         "okta",
         &["domain=acme.okta.com"],
         "https://acme.okta.com",
@@ -298,9 +300,7 @@ fn auth0_grant_not_enabled_names_the_dashboard_settings() {
         ),
         _ => panic!("no poll after a refused start"),
     });
-    let scratch = Scratch::new();
-    preset_profile(
-        &scratch,
+    let scratch = preset_scratch(
         "auth0",
         &["domain=acme.eu.auth0.com"],
         "https://acme.eu.auth0.com",
