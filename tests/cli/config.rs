@@ -214,11 +214,7 @@ fn invalid_profile_names_are_refused_before_any_file_is_touched() {
         ] {
             let run = scratch.run(&args);
             run.expect(2);
-            assert!(
-                run.stderr.contains("invalid profile name"),
-                "{args:?}: {}",
-                run.stderr
-            );
+            run.stderr_has_in(format_args!("{args:?}"), "invalid profile name");
             assert!(!scratch.config_dir().exists(), "{args:?} created files");
         }
     }

@@ -571,11 +571,7 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
             what,
         );
         for run in runs {
-            assert!(
-                run.stderr.contains("keycard login --profile p"),
-                "{what}: {}",
-                run.stderr
-            );
+            run.stderr_has_in(what, "keycard login --profile p");
             assert!(!run.stderr.contains("at-secret"), "{what}: {}", run.stderr);
         }
         let short = scratch.run(&["status", "--short"]);
@@ -601,11 +597,7 @@ fn damaged_token_files_are_named_with_the_fix_and_left_byte_for_byte() {
             s.spawn(move || {
                 let login = scratch.run(&["login", "--no-browser"]);
                 login.expect(5);
-                assert!(
-                    login.stderr.contains("will be replaced"),
-                    "{what}: {}",
-                    login.stderr
-                );
+                login.stderr_has_in(what, "will be replaced");
                 assert_eq!(
                     &std::fs::read(scratch.token_file("p")).unwrap(),
                     bytes,
@@ -837,11 +829,7 @@ fn absurd_provider_lifetimes_are_capped_and_warned_about_once() {
         let first = scratch.run(&["token"]);
         first.expect(0);
         assert_eq!(first.stdout, "at-new\n");
-        assert!(
-            first.stderr.contains("warning:"),
-            "{expires_in}: {}",
-            first.stderr
-        );
+        first.stderr_has_in(&expires_in, "warning:");
         let json = status_json(&scratch);
         assert_eq!(json["state"], "valid", "{expires_in}");
         if capped {

@@ -88,11 +88,7 @@ fn a_name_config_toml_does_not_have_is_an_error_naming_the_file() {
         std::fs::write(&file, content).unwrap();
         let run = run_in(&scratch, &deeper, &["token"], &[]);
         run.expect(code);
-        assert!(
-            run.stderr.contains(&file.display().to_string()),
-            "{content:?}: {}",
-            run.stderr
-        );
+        run.stderr_has_in(format_args!("{content:?}"), &file.display().to_string());
         assert!(run.stdout.is_empty());
         // A prompt stays silent, and says so with its exit code.
         for args in [

@@ -96,11 +96,7 @@ fn a_broken_config_toml_is_reported_without_quoting_a_secret() {
         std::fs::write(&config, format!("{good}{line}\n")).unwrap();
         let run = scratch.run(&["status"]);
         run.expect(1);
-        assert!(
-            run.stderr.contains("is not valid"),
-            "{line}: {}",
-            run.stderr
-        );
+        run.stderr_has_in(line, "is not valid");
         assert!(
             !run.stderr.contains("s3cr3t") && !run.stderr.contains("918273645546372819"),
             "{line}: {}",

@@ -243,6 +243,16 @@ impl Run {
         self
     }
 
+    /// `stderr_has` for one case of many: a failure names `case` first.
+    #[track_caller]
+    pub fn stderr_has_in(&self, case: impl std::fmt::Display, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "{case}: stderr lacks {text:?}\n{self}"
+        );
+        self
+    }
+
     /// Asserts that stdout contains `text`; a failure shows the whole run.
     #[track_caller]
     pub fn stdout_has(&self, text: &str) -> &Run {
