@@ -41,13 +41,16 @@ fn with_profile_names(shell: Shell, script: &str) -> String {
             out.push_str(BASH_PROFILE_POSITIONALS);
             out
         }
-        // `--profile NAME`, and the `name` positional of `config use|show|remove` (whose
-        // help begins "Profile name"; `config add` names a new profile instead).
+        // The value of `-p`/`--profile` (not every `NAME`: `exec --env NAME` names a
+        // variable), and the `name` positional of `config use|show|remove` (whose help
+        // begins "Profile name"; `config add` names a new profile instead).
         Shell::Zsh => script
             .lines()
             .map(|line| {
-                let names =
-                    line.contains(":NAME:_default") || line.contains(":name -- Profile name");
+                let spec = line.trim_start();
+                let names = spec.starts_with("'-p+[")
+                    || spec.starts_with("'--profile=[")
+                    || spec.contains(":name -- Profile name");
                 match line.rsplit_once(":_default'") {
                     Some((head, tail)) if names => {
                         format!("{head}:{ZSH_PROFILE_NAMES}'{tail}\n")

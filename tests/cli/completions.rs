@@ -79,6 +79,10 @@ fn bash_completes_subcommands_and_profile_names() {
         ),
         ["prod"]
     );
+    assert!(
+        !complete_in_bash(&scratch, &script, &["keycard", "exec", "--env", ""])
+            .contains(&"prod".to_string())
+    );
 }
 
 /// `program` (a shell) with keycard first on PATH and its config in `scratch`.
@@ -114,7 +118,8 @@ fn two_profiles_and_script(shell: &str) -> (Scratch, std::path::PathBuf) {
 }
 
 /// fish's own completer (`complete -C LINE`) on the sourced script: subcommands, and
-/// profile names after `--profile`/`-p` and after `config use|show|remove`.
+/// profile names after `--profile`/`-p` and after `config use|show|remove` (also
+/// `config use --here`), but not after `config add` or `exec --env`.
 fn fish_completes_subcommands_and_profile_names() {
     let (scratch, file) = two_profiles_and_script("fish");
     let complete = |line: &str| -> Vec<String> {
@@ -129,43 +134,97 @@ fn fish_completes_subcommands_and_profile_names() {
     assert_eq!(complete("keycard --profile "), ["prod", "staging"]);
     assert_eq!(complete("keycard token -p st"), ["staging"]);
     assert_eq!(complete("keycard config use "), ["prod", "staging"]);
+    assert_eq!(complete("keycard config use --here st"), ["staging"]);
+    assert_eq!(complete("keycard config show "), ["prod", "staging"]);
+    assert_eq!(complete("keycard config remove p"), ["prod"]);
     assert!(!complete("keycard config add ").contains(&"prod".to_string()));
+    assert!(!complete("keycard exec --env ").contains(&"prod".to_string()));
 }
 
-/// zsh's completion system needs a terminal to run; what keycard adds to clap's script
-/// is checked in two parts: the action is attached to `--profile`/`-p` and to the name of
-/// `config use|show|remove` (not `config add`), and run in zsh it offers the profiles.
-fn zsh_offers_profile_names_for_the_profile_flag_and_config_names() {
+/// Set up in an interactive `zsh -f`: compinit with keycard's script on fpath, `compadd`
+/// wrapped to append every candidate it is given that matches the word being completed
+/// to `$KC_OUT` (then add them as usual, so completion behaves as it does for a user),
+/// and `KC-DONE` printed when a completion has finished.
+const ZSH_COMPLETION_SETUP: &str = r#"
+PS1= RPS1= PS2=
+fpath=($KC_FPATH $fpath)
+autoload -Uz compinit && compinit -u -D
+compadd() {
+    # _describe and friends use -O/-A/-D to compute matches without adding them.
+    if (( ${@[(I)-[OAD]*]} )); then builtin compadd "$@"; return; fi
+    local -a kc_hits
+    builtin compadd -O kc_hits "$@"
+    (( $#kc_hits )) && print -rl -- $kc_hits >> $KC_OUT
+    builtin compadd "$@"
+}
+kc_done() { print -n -- KC-DONE }
+comppostfuncs=(kc_done)
+bindkey '^I' complete-word
+"#;
+
+/// Runs an interactive zsh on a pseudo-terminal (zsh's zpty module), types `$1` and TAB,
+/// and waits for the completion to finish: at most 10 s of silence, then it fails
+/// rather than hang.
+const ZSH_TYPE_AND_TAB: &str = r#"
+zmodload zsh/zpty zsh/zselect || exit 3
+zpty kc zsh -f -i
+fd=$REPLY
+zpty -w kc "source ${(q)KC_SETUP}"
+zpty -w -n kc "$1"$'\t'
+out=
+while [[ $out != *KC-DONE* ]]; do
+    if ! zselect -t 1000 -r $fd; then
+        print -u2 -r -- "no completion within 10 s; the terminal showed: ${(q)out}"
+        zpty -d kc
+        exit 4
+    fi
+    zpty -rt kc chunk && out+=$chunk
+done
+zpty -d kc
+"#;
+
+/// zsh's own completion system, as a user at a terminal meets it: `line` typed into an
+/// interactive zsh with compinit and keycard's script on fpath, then TAB; returns the
+/// candidates offered.
+fn complete_in_zsh(scratch: &Scratch, script: &std::path::Path, line: &str) -> Vec<String> {
+    let fpath = scratch.path().join("zsh-functions");
+    std::fs::create_dir_all(&fpath).unwrap();
+    std::fs::copy(script, fpath.join("_keycard")).unwrap();
+    let setup = scratch.path().join("zsh-setup.zsh");
+    std::fs::write(&setup, ZSH_COMPLETION_SETUP).unwrap();
+    let out = scratch.path().join("zsh-candidates");
+    let _ = std::fs::remove_file(&out);
+    Run::of(
+        shell_with_keycard(scratch, "zsh")
+            .args(["-f", "-c", ZSH_TYPE_AND_TAB, "zsh", line])
+            .env("KC_FPATH", &fpath)
+            .env("KC_SETUP", &setup)
+            .env("KC_OUT", &out),
+    )
+    .expect(0);
+    std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// zsh's completion system on the script: subcommands, and profile names after
+/// `--profile`/`-p` and after `config use|show|remove` (also `config use --here`), but
+/// not where a name is new (`config add`) or names something else (`exec --env`).
+fn zsh_completes_subcommands_and_profile_names() {
     let (scratch, file) = two_profiles_and_script("zsh");
-    let script = std::fs::read_to_string(&file).unwrap();
-    let action = "{compadd -- $(keycard config list --names 2>/dev/null)}";
-    let with_action: Vec<&str> = script.lines().filter(|l| l.contains(action)).collect();
-    assert!(
-        with_action.iter().any(|l| l.contains("'--profile="))
-            && with_action.iter().any(|l| l.contains("'-p+")),
-        "{script}"
-    );
-    let names = with_action
-        .iter()
-        .filter(|l| l.contains(":name -- Profile name"))
-        .count();
-    assert_eq!(names, 3, "config use, show and remove: {with_action:#?}");
-    // The action as _arguments runs it, with compadd printing what it is given.
-    let body = action.trim_start_matches('{').trim_end_matches('}');
-    let out = shell_with_keycard(&scratch, "zsh")
-        .args([
-            "-f",
-            "-c",
-            &format!("compadd() {{ print -l -- \"$@\" }}; {body}"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "--\nprod\nstaging\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let complete = |line: &str| complete_in_zsh(&scratch, &file, line);
+    assert_eq!(complete("keycard sta"), ["status"]);
+    assert_eq!(complete("keycard --profile "), ["prod", "staging"]);
+    assert_eq!(complete("keycard --profile=p"), ["prod"]);
+    assert_eq!(complete("keycard token -p st"), ["staging"]);
+    assert_eq!(complete("keycard config use "), ["prod", "staging"]);
+    assert_eq!(complete("keycard config use --here st"), ["staging"]);
+    assert_eq!(complete("keycard config show "), ["prod", "staging"]);
+    assert_eq!(complete("keycard config remove p"), ["prod"]);
+    assert!(!complete("keycard config add ").contains(&"prod".to_string()));
+    assert!(!complete("keycard exec --env ").contains(&"prod".to_string()));
 }
 
 fn every_shell_gets_a_script() {
@@ -222,7 +281,7 @@ fn version_names_the_commit_when_built_with_one() {
 crate::tests![
     bash_completes_subcommands_and_profile_names,
     fish_completes_subcommands_and_profile_names,
-    zsh_offers_profile_names_for_the_profile_flag_and_config_names,
+    zsh_completes_subcommands_and_profile_names,
     every_shell_gets_a_script,
     the_bash_script_parses,
     the_zsh_script_parses,
